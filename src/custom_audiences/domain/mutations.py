@@ -1,0 +1,65 @@
+"""Mutations of an audience's membership and how a request becomes one.
+
+A request is turned into a ``Mutation`` before it is accepted: invalid identifiers are
+dropped and counted, duplicates collapse, and an identifier both added and removed is only
+removed. What the worker later applies is therefore disjoint, de-duplicated sets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from custom_audiences.domain.identifiers import keep_valid
+from custom_audiences.errors import EmptyPayload
+
+
+class MutationKind(StrEnum):
+    ADD_REMOVE = "add_remove"  #: incremental add and/or remove
+    REPLACE = "replace"  #: the membership becomes exactly ``add``
+    CLEAR = "clear"  #: the membership becomes empty
+
+
+@dataclass(frozen=True, slots=True)
+class Mutation:
+    """A validated mutation, ready to be recorded. ``add``/``remove`` are disjoint sets."""
+
+    kind: MutationKind
+    add: list[str] = field(default_factory=list)
+    remove: list[str] = field(default_factory=list)
+    skipped_count: int = 0
+
+    @property
+    def processed_count(self) -> int:
+        """Distinct valid identifiers this mutation applies (add and remove together)."""
+        return len(self.add) + len(self.remove)
+
+
+def add_remove(
+    add: list[str] | None, remove: list[str] | None, *, check_characters: bool = True
+) -> Mutation:
+    """Build an incremental mutation; at least one identifier must be sent."""
+    if not add and not remove:
+        raise EmptyPayload
+    valid_add, skipped_add = keep_valid(add or [], check_characters=check_characters)
+    valid_remove, skipped_remove = keep_valid(remove or [], check_characters=check_characters)
+    removed = set(valid_remove)
+    added = set(valid_add) - removed
+    return Mutation(
+        MutationKind.ADD_REMOVE,
+        add=list(added),
+        remove=list(removed),
+        skipped_count=skipped_add + skipped_remove,
+    )
+
+
+def replace(users: list[str] | None, *, check_characters: bool = True) -> Mutation:
+    """Build a replace-all mutation; the list must not be empty."""
+    if not users:
+        raise EmptyPayload
+    valid, skipped = keep_valid(users, check_characters=check_characters)
+    return Mutation(MutationKind.REPLACE, add=list(set(valid)), skipped_count=skipped)
+
+
+def clear() -> Mutation:
+    return Mutation(MutationKind.CLEAR)

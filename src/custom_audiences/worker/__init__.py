@@ -1,0 +1,1 @@
+"""The mutation worker: claims durable jobs and applies each in one transaction."""
