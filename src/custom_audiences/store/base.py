@@ -46,6 +46,14 @@ class LeaseLost(Exception):
     """The job's lease passed to another worker; this worker's work was rolled back."""
 
 
+class StoreUnavailable(Exception):
+    """The database cannot be reached, is read-only or is out of space; retry later.
+
+    Store implementations translate their driver's operational errors into this, so that
+    the API answers 503 and the worker backs off, without either knowing the driver.
+    """
+
+
 class Store(Protocol):
     # -- lifecycle ---------------------------------------------------------------
     def upgrade(self) -> None:
