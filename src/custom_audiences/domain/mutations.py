@@ -43,12 +43,15 @@ def add_remove(
         raise EmptyPayload
     valid_add, skipped_add = keep_valid(add or [], check_characters=check_characters)
     valid_remove, skipped_remove = keep_valid(remove or [], check_characters=check_characters)
-    removed = set(valid_remove)
-    added = set(valid_add) - removed
+    removed = _distinct(valid_remove)
+    added = _distinct(valid_add)
+    if removed and not set(removed).isdisjoint(added):
+        removed_set = set(removed)
+        added = [identifier for identifier in added if identifier not in removed_set]
     return Mutation(
         MutationKind.ADD_REMOVE,
-        add=list(added),
-        remove=list(removed),
+        add=added,
+        remove=removed,
         skipped_count=skipped_add + skipped_remove,
     )
 
@@ -58,7 +61,20 @@ def replace(users: list[str] | None, *, check_characters: bool = True) -> Mutati
     if not users:
         raise EmptyPayload
     valid, skipped = keep_valid(users, check_characters=check_characters)
-    return Mutation(MutationKind.REPLACE, add=list(set(valid)), skipped_count=skipped)
+    return Mutation(MutationKind.REPLACE, add=_distinct(valid), skipped_count=skipped)
+
+
+def _distinct(identifiers: list[str]) -> list[str]:
+    """De-duplicate; a list without duplicates (the usual case) is returned as it is.
+
+    Keeping the request's order matters for speed, not meaning: encoding 500k strings in
+    their original (memory) order is ~10x faster than in hash order, which keeps the 202 of
+    a 10 MB body fast.
+    """
+    distinct = set(identifiers)
+    if len(distinct) == len(identifiers):
+        return identifiers
+    return list(dict.fromkeys(identifiers))
 
 
 def clear() -> Mutation:
