@@ -7,11 +7,13 @@ removed. What the worker later applies is therefore disjoint, de-duplicated sets
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from custom_audiences.domain.identifiers import keep_valid
-from custom_audiences.errors import EmptyPayload
+from custom_audiences.errors import EmptyPayload, RateLimitExceeded
 
 
 class MutationKind(StrEnum):
@@ -79,3 +81,26 @@ def _distinct(identifiers: list[str]) -> list[str]:
 
 def clear() -> Mutation:
     return Mutation(MutationKind.CLEAR)
+
+
+def check_replace_allowed(
+    last_replace_at: datetime | None, now: datetime, interval: timedelta
+) -> None:
+    """Refuse a replace within ``interval`` of the last accepted one (429, with Retry-After)."""
+    if last_replace_at is None or now >= last_replace_at + interval:
+        return
+    wait = last_replace_at + interval - now
+    raise RateLimitExceeded(
+        f"Replace all users is limited to one call per custom audience every {_spell(interval)}",
+        retry_after=math.ceil(wait.total_seconds()),
+    )
+
+
+def _spell(interval: timedelta) -> str:
+    """``12 hours``, ``1 minute``, ``90 seconds``: the largest unit that divides evenly."""
+    seconds = int(interval.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"

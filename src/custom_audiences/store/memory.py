@@ -19,17 +19,14 @@ from custom_audiences.domain.audiences import (
     JobResult,
     NewAudience,
 )
-from custom_audiences.domain.mutations import Mutation, MutationKind
+from custom_audiences.domain.mutations import Mutation, MutationKind, check_replace_allowed
 from custom_audiences.errors import (
     AudienceNotFound,
     CannotArchiveWhileProcessing,
     MutationInProgress,
-    RateLimitExceeded,
     ValidationFailed,
 )
 from custom_audiences.store.base import Job, LeaseLost, MemberPage
-
-REPLACE_TOO_SOON = "Replace all users is limited to one call per custom audience every {}"
 
 
 @dataclass
@@ -174,12 +171,7 @@ class InMemoryStore:
                 raise MutationInProgress
             last_replace_at = audience.last_replace_at
             if mutation.kind is MutationKind.REPLACE:
-                if last_replace_at is not None and now < last_replace_at + replace_interval:
-                    wait = last_replace_at + replace_interval - now
-                    raise RateLimitExceeded(
-                        REPLACE_TOO_SOON.format(replace_interval),
-                        retry_after=int(-(-wait.total_seconds() // 1)),
-                    )
+                check_replace_allowed(last_replace_at, now, replace_interval)
                 last_replace_at = now
             job_id = len(self._jobs) + 1
             job = Job(

@@ -1,0 +1,162 @@
+"""The worker's side in SQL: claim and lease jobs, apply them set-based, collect garbage."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from custom_audiences.domain.audiences import AudienceStatus, JobResult
+from custom_audiences.domain.mutations import MutationKind
+from custom_audiences.store.base import Job, LeaseLost
+from custom_audiences.store.sql import rows
+from custom_audiences.store.sql.database import Database, Row, Tx
+from custom_audiences.store.sql.rows import JOB_COLUMNS
+
+PENDING = "state IN ('queued', 'running')"  # spelled as in the partial indexes, which need it
+
+
+class JobQueries:
+    _db: Database
+
+    def claim_job(self, worker_id: str, now: datetime, lease: timedelta) -> Job | None:
+        with self._db.write() as tx:
+            row = tx.one(
+                "UPDATE jobs SET state = 'running', worker_id = ?, lease_until = ?,"
+                " attempts = attempts + 1"
+                f" WHERE id = (SELECT id FROM jobs WHERE {PENDING}"
+                " AND (state = 'queued' OR lease_until < ?)"
+                f" ORDER BY id LIMIT 1{self._db.skip_locked})"
+                f" RETURNING {JOB_COLUMNS}",
+                (worker_id, rows.millis(now + lease), rows.millis(now)),
+            )
+        return None if row is None else rows.job(row)
+
+    def renew_lease(self, job_id: int, worker_id: str, until: datetime) -> bool:
+        with self._db.write() as tx:
+            changed = tx.run(
+                "UPDATE jobs SET lease_until = ?"
+                " WHERE id = ? AND state = 'running' AND worker_id = ?",
+                (rows.millis(until), job_id, worker_id),
+            )
+        return changed == 1
+
+    def apply_job(self, job: Job, worker_id: str, now: datetime) -> JobResult:
+        with self._db.write() as tx:
+            kind, processed, skipped = self._leased(tx, job.id, worker_id)
+            audience = tx.one(
+                f"SELECT generation, user_count FROM audiences WHERE pk = ?{self._db.row_lock}",
+                (job.audience_pk,),
+            )
+            assert audience is not None
+            generation, user_count = audience
+            if kind is MutationKind.ADD_REMOVE:
+                removed = tx.remove_members(job.id, "remove_ids", job.audience_pk, generation)
+                added = tx.add_members(job.id, "add_ids", job.audience_pk, generation)
+                user_count += added - removed
+            else:
+                # Fill a fresh generation and switch to it: the cost does not depend on the
+                # old membership, whose rows collect_garbage deletes later.
+                tx.run(
+                    "INSERT INTO stale_generations (audience_pk, generation, created_at)"
+                    " VALUES (?, ?, ?)",
+                    (job.audience_pk, generation, rows.millis(now)),
+                )
+                generation += 1
+                if kind is MutationKind.REPLACE:
+                    user_count = processed = tx.add_members(
+                        job.id, "add_ids", job.audience_pk, generation
+                    )
+                else:
+                    processed, user_count = user_count, 0
+            result = JobResult(processed, skipped, 0)
+            tx.run(
+                "UPDATE audiences SET status = ?, generation = ?, user_count = ?,"
+                " last_synced_at = ?, last_processed_count = ?, last_skipped_count = ?,"
+                " last_error_count = ?, updated_at = ? WHERE pk = ?",
+                (
+                    AudienceStatus.READY.value,
+                    generation,
+                    user_count,
+                    rows.millis(now),
+                    *_counts(result),
+                    rows.millis(now),
+                    job.audience_pk,
+                ),
+            )
+            self._finish(tx, job.id, "done", now)
+        return result
+
+    def fail_job(self, job: Job, worker_id: str, now: datetime) -> None:
+        with self._db.write() as tx:
+            _, processed, skipped = self._leased(tx, job.id, worker_id)
+            tx.run(
+                "UPDATE audiences SET status = ?, last_processed_count = ?,"
+                " last_skipped_count = ?, last_error_count = ?, updated_at = ? WHERE pk = ?",
+                (
+                    AudienceStatus.FAILED.value,
+                    *_counts(JobResult(0, skipped, processed)),
+                    rows.millis(now),
+                    job.audience_pk,
+                ),
+            )
+            self._finish(tx, job.id, "failed", now)
+
+    def collect_garbage(self, batch_size: int) -> int:
+        deleted = 0
+        # One short transaction: the write lock is held for at most batch_size deletions.
+        with self._db.write() as tx:
+            while deleted < batch_size:
+                stale = tx.one(
+                    "SELECT audience_pk, generation FROM stale_generations"
+                    f" ORDER BY created_at, audience_pk, generation LIMIT 1{self._db.skip_locked}"
+                )
+                if stale is None:
+                    break
+                wanted = batch_size - deleted
+                gone = tx.run(
+                    "DELETE FROM members WHERE audience_pk = ? AND generation = ? AND user_id IN"
+                    " (SELECT user_id FROM members WHERE audience_pk = ? AND generation = ?"
+                    " ORDER BY user_id LIMIT ?)",
+                    (*stale, *stale, wanted),
+                )
+                deleted += gone
+                if gone == wanted and _has_members(tx, stale):
+                    break
+                tx.run(
+                    "DELETE FROM stale_generations WHERE audience_pk = ? AND generation = ?",
+                    stale,
+                )
+        return deleted
+
+    def _leased(self, tx: Tx, job_id: int, worker_id: str) -> tuple[MutationKind, int, int]:
+        """The job's kind and counts, if this worker still holds it; else ``LeaseLost``."""
+        row = tx.one(
+            "SELECT state, worker_id, kind, processed_count, skipped_count FROM jobs"
+            f" WHERE id = ?{self._db.row_lock}",
+            (job_id,),
+        )
+        if row is None or row[0] != "running" or row[1] != worker_id:
+            raise LeaseLost
+        return MutationKind(row[2]), row[3], row[4]
+
+    @staticmethod
+    def _finish(tx: Tx, job_id: int, state: str, now: datetime) -> None:
+        # The identifiers are not needed any more: free their space.
+        tx.run(
+            "UPDATE jobs SET state = ?, add_ids = NULL, remove_ids = NULL, lease_until = NULL,"
+            " finished_at = ? WHERE id = ?",
+            (state, rows.millis(now), job_id),
+        )
+
+
+def _counts(result: JobResult) -> tuple[int, int, int]:
+    return result.processed_count, result.skipped_count, result.error_count
+
+
+def _has_members(tx: Tx, stale: Row) -> bool:
+    return (
+        tx.one(
+            "SELECT 1 FROM members WHERE audience_pk = ? AND generation = ? LIMIT 1",
+            (stale[0], stale[1]),
+        )
+        is not None
+    )

@@ -1,0 +1,28 @@
+"""``SqlStore``: the storage port over SQL, one transaction per method, for any ``Database``."""
+
+from __future__ import annotations
+
+from custom_audiences.store.sql.accounts import AccountQueries
+from custom_audiences.store.sql.audiences import AudienceQueries
+from custom_audiences.store.sql.database import Database
+from custom_audiences.store.sql.jobs import JobQueries
+
+
+class SqlStore(AccountQueries, AudienceQueries, JobQueries):
+    """The same SQL on SQLite and PostgreSQL; the ``Database`` adapts locking and bulk writes."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    @property
+    def database(self) -> Database:
+        return self._db
+
+    def upgrade(self) -> None:
+        self._db.upgrade()
+
+    def ping(self) -> None:
+        self._db.ping()
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,189 @@
+"""SQLite specifics: URLs, durability settings, reopening, concurrent writers, failures."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from custom_audiences.domain import mutations
+from custom_audiences.errors import MutationInProgress
+from custom_audiences.store import open_store
+from custom_audiences.store.base import Store, StoreUnavailable
+from custom_audiences.store.memory import InMemoryStore
+from custom_audiences.store.sql import SqlStore
+
+from .conftest import NOW, World, add_app, open_sqlite
+
+
+@pytest.fixture
+def sqlite_world(tmp_path: Path) -> Iterator[World]:
+    store = open_sqlite(tmp_path / "ca.db")
+    add_app(store, "app_1")
+    yield World(store)
+    store.close()
+
+
+def test_relative_url_is_under_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sqlite:///rel/path.db lives under the CWD, whose missing directories are created."""
+    monkeypatch.chdir(tmp_path)
+    store = open_store("sqlite:///data/nested/ca.db")
+    store.upgrade()
+    store.close()
+    assert (tmp_path / "data" / "nested" / "ca.db").is_file()
+
+
+def test_absolute_url_and_other_schemes(tmp_path: Path) -> None:
+    """sqlite:////abs is absolute, memory:// is the in-memory store, others are refused."""
+    store = open_store(f"sqlite:///{tmp_path}/abs.db")
+    assert isinstance(store, SqlStore)
+    store.upgrade()
+    store.close()
+    assert (tmp_path / "abs.db").is_file()
+    assert isinstance(open_store("memory://"), InMemoryStore)
+    for url in ("mysql://localhost/db", "sqlite://", "sqlite:///:memory:"):
+        with pytest.raises(ValueError, match="URL"):
+            open_store(url)
+
+
+def test_opening_does_not_migrate(tmp_path: Path) -> None:
+    """Until upgrade() runs there is no schema, and using the store says so."""
+    store = open_store(f"sqlite:///{tmp_path}/ca.db")
+    with pytest.raises(StoreUnavailable, match="no such table"):
+        store.has_accounts()
+    store.upgrade()
+    assert not store.has_accounts()
+    store.close()
+
+
+def test_connections_use_wal_and_full_sync(sqlite_world: World) -> None:
+    """Every connection runs in WAL mode, fsyncs each commit and enforces foreign keys."""
+    store = sqlite_world.store
+    assert isinstance(store, SqlStore)
+    with store.database.read() as tx:
+        assert tx.one("PRAGMA journal_mode") == ("wal",)
+        assert tx.one("PRAGMA synchronous") == (2,)  # FULL
+        assert tx.one("PRAGMA foreign_keys") == (1,)
+        assert tx.one("PRAGMA busy_timeout") == (30000,)
+
+
+def test_data_survives_reopening_the_file(tmp_path: Path) -> None:
+    """Accepted jobs and applied members are on disk once the call returns."""
+    path = tmp_path / "ca.db"
+    world = World(open_sqlite(path))
+    add_app(world.store, "app_1")
+    world.audience()
+    world.run(mutations.add_remove(["a", "b"], None))
+    world.enqueue(mutations.add_remove(["c"], ["a"]))
+    world.store.close()
+
+    reopened = World(open_sqlite(path))
+    assert reopened.members() == ["a", "b"]
+    job = reopened.store.claim_job("after-restart", NOW, timedelta(seconds=30))
+    assert job is not None
+    reopened.store.apply_job(job, "after-restart", NOW)
+    assert reopened.members() == ["b", "c"]
+    reopened.store.close()
+
+
+def test_two_threads_enqueueing_at_once_exactly_one_wins(tmp_path: Path) -> None:
+    """Concurrent enqueues on one audience, through separate stores: one 202, one 409."""
+    path = tmp_path / "ca.db"
+    stores = [open_sqlite(path), open_store(f"sqlite:///{path}")]
+    world = World(stores[0])
+    add_app(world.store, "app_1")
+    world.audience()
+    for round_number in range(5):
+        outcomes = _race(stores, mutations.add_remove([f"u{round_number}"], None))
+        assert sorted(outcomes) == ["accepted", "refused"]
+        job = world.store.claim_job("worker", NOW, timedelta(seconds=30))
+        assert job is not None
+        world.store.apply_job(job, "worker", NOW)
+    assert world.members() == [f"u{n}" for n in range(5)]
+    for store in stores:
+        store.close()
+
+
+def test_the_pending_job_index_is_the_last_line_of_defence(sqlite_world: World) -> None:
+    """Should a pending job exist behind a ready status, the unique index still refuses."""
+    sqlite_world.audience()
+    store = sqlite_world.store
+    assert isinstance(store, SqlStore)
+    with store.database.write() as tx:
+        tx.run(
+            "INSERT INTO jobs (audience_pk, kind, state, processed_count, skipped_count,"
+            " created_at) SELECT pk, 'clear', 'queued', 0, 0, 0 FROM audiences"
+        )
+    with pytest.raises(MutationInProgress):
+        sqlite_world.enqueue(mutations.clear())
+    assert sqlite_world.current().status.value == "ready"  # rolled back
+
+
+def test_a_read_only_database_is_unavailable(tmp_path: Path) -> None:
+    """A database file that cannot be written still reads, and writes raise StoreUnavailable."""
+    path = tmp_path / "ca.db"
+    world = World(open_sqlite(path))
+    add_app(world.store, "app_1")
+    world.store.close()
+    with _read_only(path):
+        store = open_store(f"sqlite:///{path}")
+        assert store.get_app("app_1") is not None
+        with pytest.raises(StoreUnavailable, match="readonly"):
+            add_app(store, "app_2", "acct_2")
+        store.close()
+
+
+def test_an_unopenable_path_is_unavailable(tmp_path: Path) -> None:
+    """A database path that is a directory cannot be opened: StoreUnavailable, not a crash."""
+    (tmp_path / "dir.db").mkdir()
+    store = open_store(f"sqlite:///{tmp_path}/dir.db")
+    with pytest.raises(StoreUnavailable):
+        store.ping()
+
+
+def _race(stores: list[Store], mutation: mutations.Mutation) -> list[str]:
+    barrier = threading.Barrier(len(stores))
+    outcomes: list[str] = []
+
+    def enqueue(store: Store) -> None:
+        barrier.wait()
+        try:
+            store.enqueue_mutation("app_1", "aud", mutation, NOW, timedelta(seconds=60))
+            outcomes.append("accepted")
+        except MutationInProgress:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=enqueue, args=(store,)) for store in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+@contextmanager
+def _read_only(path: Path) -> Iterator[None]:
+    """Make a file unwritable, even for root (who needs the immutable attribute)."""
+    if os.geteuid() != 0:
+        path.chmod(0o444)
+        try:
+            yield
+        finally:
+            path.chmod(0o644)
+        return
+    chattr = shutil.which("chattr")
+    if chattr is None or subprocess.run([chattr, "+i", path], check=False).returncode:
+        pytest.skip("running as root without chattr: cannot make a file read-only")
+    try:
+        yield
+    finally:
+        subprocess.run([chattr, "-i", path], check=True)
