@@ -14,6 +14,7 @@ Every error is rendered by a single handler (``api/errors.py``) into
     ├── MutationInProgress              409 MUTATION_IN_PROGRESS
     ├── CannotArchiveWhileProcessing    409 CANNOT_ARCHIVE_WHILE_PROCESSING
     ├── PayloadTooLarge                 413 PAYLOAD_TOO_LARGE
+    ├── RequestHeadersTooLarge          431 REQUEST_HEADERS_TOO_LARGE  (sent by the HTTP server)
     ├── ValidationFailed                422 VALIDATION_FAILED
     ├── EmptyPayload                    422 EMPTY_PAYLOAD
     ├── InvalidPayload                  422 INVALID_PAYLOAD
@@ -116,6 +117,13 @@ class PayloadTooLarge(ApiError):
 
     status = 413
     code = "PAYLOAD_TOO_LARGE"
+
+
+class RequestHeadersTooLarge(ApiError):
+    """Request line and headers are too large"""
+
+    status = 431
+    code = "REQUEST_HEADERS_TOO_LARGE"
 
 
 class ValidationFailed(ApiError):
