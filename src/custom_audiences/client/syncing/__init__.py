@@ -1,0 +1,1 @@
+"""Making an audience's membership equal to a list of identifiers read from a file."""
