@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from custom_audiences.domain.accounts import CUSTOM_AUDIENCES_FEATURE, Account, App
 from custom_audiences.domain.audiences import Audience, IdentifierType, JobResult, NewAudience
@@ -18,7 +22,7 @@ from custom_audiences.store.base import Store
 NOW = datetime(2026, 3, 13, 12, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=30)
 REPLACE_INTERVAL = timedelta(hours=12)
-ENGINES = ["memory", "sqlite"]
+ENGINES = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 def open_sqlite(path: Path) -> Store:
@@ -27,10 +31,40 @@ def open_sqlite(path: Path) -> Store:
     return store
 
 
+def with_settings(url: str, **settings: str) -> str:
+    """The URL with server settings applied to every connection (e.g. its search_path)."""
+    parts = urlsplit(url)
+    options = " ".join(f"-c {name}={value}" for name, value in settings.items())
+    query = [*parse_qsl(parts.query), ("options", options)]
+    return parts._replace(query=urlencode(query, quote_via=quote)).geturl()
+
+
+@pytest.fixture
+def postgres_schema(postgres_url: str) -> Iterator[str]:
+    """A fresh schema on the test database, dropped with everything in it afterwards."""
+    schema = f"store_test_{secrets.token_hex(6)}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    yield schema
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture
+def postgres_store_url(postgres_url: str, postgres_schema: str) -> str:
+    return with_settings(postgres_url, search_path=postgres_schema)
+
+
 @pytest.fixture(params=ENGINES)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     engine = request.param
-    opened = open_store("memory://") if engine == "memory" else open_sqlite(tmp_path / "ca.db")
+    if engine == "memory":
+        opened = open_store("memory://")
+    elif engine == "sqlite":
+        opened = open_sqlite(tmp_path / "ca.db")
+    else:
+        opened = open_store(request.getfixturevalue("postgres_store_url"))
+        opened.upgrade()
     yield opened
     opened.close()
 

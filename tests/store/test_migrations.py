@@ -5,13 +5,30 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import psycopg
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from psycopg import sql
 from sqlalchemy import create_engine, text
 
+from custom_audiences.store import open_store
 from custom_audiences.store.tables import metadata
 
-from .conftest import add_app, open_sqlite
+from .conftest import add_app, open_sqlite, with_settings
+
+# Every column, index and constraint of a schema, as PostgreSQL describes them.
+PG_CATALOG = """
+SELECT 'column', table_name || '.' || column_name, concat_ws(' ', data_type,
+       character_maximum_length, is_nullable, column_default, collation_name)
+  FROM information_schema.columns WHERE table_schema = %(schema)s
+UNION ALL
+SELECT 'index', indexname, indexdef FROM pg_indexes WHERE schemaname = %(schema)s
+UNION ALL
+SELECT 'constraint', t.relname || '.' || c.conname, pg_get_constraintdef(c.oid)
+  FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+  JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = %(schema)s
+"""
 
 
 def _sqlite_ddl(path: Path) -> dict[str, str]:
@@ -57,3 +74,43 @@ def test_upgrading_twice_changes_nothing(tmp_path: Path) -> None:
     assert _sqlite_ddl(path) == before
     assert store.get_app("app_1") is not None
     store.close()
+
+
+def _pg_catalog(postgres_url: str, schema: str) -> set[tuple[str, str, str]]:
+    with psycopg.connect(postgres_url) as connection:
+        found = connection.execute(PG_CATALOG, {"schema": schema}).fetchall()
+    return {
+        (kind, name, description.replace(f"{schema}.", ""))
+        for kind, name, description in found
+        if not name.startswith("alembic_version")
+    }
+
+
+@pytest.mark.postgres
+def test_postgres_upgrade_yields_the_declared_schema(
+    postgres_url: str, postgres_schema: str, postgres_store_url: str
+) -> None:
+    """Autogenerate sees no difference, and the catalog (types, collations, defaults, partial
+    indexes, constraints) equals that of create_all in a second schema."""
+    store = open_store(postgres_store_url)
+    store.upgrade()
+    store.close()
+    engine = create_engine("postgresql+psycopg://" + postgres_store_url.split("://", 1)[1])
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), metadata) == []
+    engine.dispose()
+
+    declared = f"{postgres_schema}_declared"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(declared)))
+    try:
+        declared_url = with_settings(postgres_url, search_path=declared)
+        engine = create_engine("postgresql+psycopg://" + declared_url.split("://", 1)[1])
+        metadata.create_all(engine)
+        engine.dispose()
+        migrated_catalog = _pg_catalog(postgres_url, postgres_schema)
+        assert migrated_catalog == _pg_catalog(postgres_url, declared)
+    finally:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(declared)))
+    assert ("column", "members.user_id", "text NO C") in migrated_catalog

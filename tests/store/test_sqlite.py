@@ -1,26 +1,22 @@
-"""SQLite specifics: URLs, durability settings, reopening, concurrent writers, failures."""
+"""SQLite specifics: URLs, connection settings, read-only and unopenable database files."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from custom_audiences.domain import mutations
-from custom_audiences.errors import MutationInProgress
 from custom_audiences.store import open_store
-from custom_audiences.store.base import Store, StoreUnavailable
+from custom_audiences.store.base import StoreUnavailable
 from custom_audiences.store.memory import InMemoryStore
 from custom_audiences.store.sql import SqlStore
 
-from .conftest import NOW, World, add_app, open_sqlite
+from .conftest import World, add_app, open_sqlite
 
 
 @pytest.fixture
@@ -76,58 +72,6 @@ def test_connections_use_wal_and_full_sync(sqlite_world: World) -> None:
         assert tx.one("PRAGMA busy_timeout") == (30000,)
 
 
-def test_data_survives_reopening_the_file(tmp_path: Path) -> None:
-    """Accepted jobs and applied members are on disk once the call returns."""
-    path = tmp_path / "ca.db"
-    world = World(open_sqlite(path))
-    add_app(world.store, "app_1")
-    world.audience()
-    world.run(mutations.add_remove(["a", "b"], None))
-    world.enqueue(mutations.add_remove(["c"], ["a"]))
-    world.store.close()
-
-    reopened = World(open_sqlite(path))
-    assert reopened.members() == ["a", "b"]
-    job = reopened.store.claim_job("after-restart", NOW, timedelta(seconds=30))
-    assert job is not None
-    reopened.store.apply_job(job, "after-restart", NOW)
-    assert reopened.members() == ["b", "c"]
-    reopened.store.close()
-
-
-def test_two_threads_enqueueing_at_once_exactly_one_wins(tmp_path: Path) -> None:
-    """Concurrent enqueues on one audience, through separate stores: one 202, one 409."""
-    path = tmp_path / "ca.db"
-    stores = [open_sqlite(path), open_store(f"sqlite:///{path}")]
-    world = World(stores[0])
-    add_app(world.store, "app_1")
-    world.audience()
-    for round_number in range(5):
-        outcomes = _race(stores, mutations.add_remove([f"u{round_number}"], None))
-        assert sorted(outcomes) == ["accepted", "refused"]
-        job = world.store.claim_job("worker", NOW, timedelta(seconds=30))
-        assert job is not None
-        world.store.apply_job(job, "worker", NOW)
-    assert world.members() == [f"u{n}" for n in range(5)]
-    for store in stores:
-        store.close()
-
-
-def test_the_pending_job_index_is_the_last_line_of_defence(sqlite_world: World) -> None:
-    """Should a pending job exist behind a ready status, the unique index still refuses."""
-    sqlite_world.audience()
-    store = sqlite_world.store
-    assert isinstance(store, SqlStore)
-    with store.database.write() as tx:
-        tx.run(
-            "INSERT INTO jobs (audience_pk, kind, state, processed_count, skipped_count,"
-            " created_at) SELECT pk, 'clear', 'queued', 0, 0, 0 FROM audiences"
-        )
-    with pytest.raises(MutationInProgress):
-        sqlite_world.enqueue(mutations.clear())
-    assert sqlite_world.current().status.value == "ready"  # rolled back
-
-
 def test_a_read_only_database_is_unavailable(tmp_path: Path) -> None:
     """A database file that cannot be written still reads, and writes raise StoreUnavailable."""
     path = tmp_path / "ca.db"
@@ -148,26 +92,6 @@ def test_an_unopenable_path_is_unavailable(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path}/dir.db")
     with pytest.raises(StoreUnavailable):
         store.ping()
-
-
-def _race(stores: list[Store], mutation: mutations.Mutation) -> list[str]:
-    barrier = threading.Barrier(len(stores))
-    outcomes: list[str] = []
-
-    def enqueue(store: Store) -> None:
-        barrier.wait()
-        try:
-            store.enqueue_mutation("app_1", "aud", mutation, NOW, timedelta(seconds=60))
-            outcomes.append("accepted")
-        except MutationInProgress:
-            outcomes.append("refused")
-
-    threads = [threading.Thread(target=enqueue, args=(store,)) for store in stores]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
 
 
 @contextmanager

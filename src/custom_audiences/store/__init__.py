@@ -21,6 +21,11 @@ def open_store(database_url: str) -> Store:
         from custom_audiences.store.sql.sqlite import SqliteDatabase
 
         return SqlStore(SqliteDatabase(_sqlite_path(database_url)))
+    if database_url.startswith(("postgresql://", "postgres://")):
+        from custom_audiences.store.sql import SqlStore
+        from custom_audiences.store.sql.postgres import PostgresDatabase
+
+        return SqlStore(PostgresDatabase(database_url))
     if database_url == "memory://":
         from custom_audiences.store.memory import InMemoryStore
 

@@ -1,0 +1,179 @@
+"""PostgreSQL through psycopg 3: a connection pool, row locks, and COPY-staged bulk writes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import msgspec
+import psycopg
+from psycopg import IsolationLevel, errors
+from psycopg.rows import TupleRow
+from psycopg_pool import ConnectionPool
+
+from custom_audiences.errors import ApiError, InternalError
+from custom_audiences.store.base import StoreUnavailable
+from custom_audiences.store.migrations import upgrade_to_head
+from custom_audiences.store.sql.database import IdsColumn, Params, Row
+
+POOL_MAX_SIZE = 10
+POOL_TIMEOUT_SECONDS = 10.0  # how long a transaction waits for a connection
+# Errors that say the database is missing something or refuses us, not that our SQL is wrong.
+OPERATIONAL_PROGRAMMING_ERRORS = (errors.UndefinedTable, errors.InsufficientPrivilege)
+
+
+class PostgresTx:
+    def __init__(self, connection: psycopg.Connection[TupleRow]) -> None:
+        self._connection = connection
+
+    def one(self, sql: str, params: Params = ()) -> Row | None:
+        with self._connection.cursor() as cursor:
+            cursor.execute(_placeholders(sql), params)
+            return cursor.fetchone()
+
+    def all(self, sql: str, params: Params = ()) -> list[Row]:
+        with self._connection.cursor() as cursor:
+            cursor.execute(_placeholders(sql), params)
+            return cursor.fetchall()
+
+    def run(self, sql: str, params: Params = ()) -> int:
+        with self._connection.cursor() as cursor:
+            cursor.execute(_placeholders(sql), params)
+            return cursor.rowcount
+
+    def add_members(self, job_id: int, column: IdsColumn, audience_pk: int, generation: int) -> int:
+        staging = self._stage(job_id, column)
+        if staging is None:
+            return 0
+        # Key order makes the index inserts sequential (1.7x faster than arrival order).
+        return self.run(
+            "INSERT INTO members (audience_pk, generation, user_id)"
+            f" SELECT ?, ?, user_id FROM {staging} ORDER BY user_id ON CONFLICT DO NOTHING",
+            (audience_pk, generation),
+        )
+
+    def remove_members(
+        self, job_id: int, column: IdsColumn, audience_pk: int, generation: int
+    ) -> int:
+        staging = self._stage(job_id, column)
+        if staging is None:
+            return 0
+        return self.run(
+            f"DELETE FROM members m USING {staging} s"
+            " WHERE m.audience_pk = ? AND m.generation = ? AND m.user_id = s.user_id",
+            (audience_pk, generation),
+        )
+
+    def _stage(self, job_id: int, column: IdsColumn) -> str | None:
+        """COPY the job's identifiers into a temporary table dropped at commit; its name."""
+        row = self.one(f"SELECT {column} FROM jobs WHERE id = ?", (job_id,))
+        if row is None or row[0] is None:
+            return None
+        text: str = row[0]
+        staging = f"staging_{column}"
+        self.run(f'CREATE TEMP TABLE {staging} (user_id text COLLATE "C") ON COMMIT DROP')
+        identifiers = msgspec.json.decode(text, type=list[str])
+        with (
+            self._connection.cursor() as cursor,
+            cursor.copy(f"COPY {staging} (user_id) FROM STDIN") as copy,
+        ):
+            if "\\" in text:
+                # JSON escapes backslashes, quotes and control characters; COPY's text
+                # format would misread them, so let psycopg escape row by row.
+                for identifier in identifiers:
+                    copy.write_row((identifier,))
+            else:
+                copy.write("\n".join(identifiers) + "\n")
+        self.run(f"ANALYZE {staging}")  # a real row count lets the planner pick the join
+        return staging
+
+
+class PostgresDatabase:
+    """A pool of connections opened on first use; one pooled connection per transaction."""
+
+    row_lock = " FOR UPDATE"
+    skip_locked = " FOR UPDATE SKIP LOCKED"
+
+    def __init__(self, url: str, *, pool_timeout: float = POOL_TIMEOUT_SECONDS) -> None:
+        self._url = url
+        self._pool_timeout = pool_timeout
+        self._pool: ConnectionPool[psycopg.Connection[TupleRow]] | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @contextmanager
+    def read(self, *, snapshot: bool = False) -> Iterator[PostgresTx]:
+        # A single statement runs in autocommit (one round trip instead of three); several
+        # share one REPEATABLE READ snapshot.
+        isolation = IsolationLevel.REPEATABLE_READ if snapshot else None
+        with self._translated(None), self._connection(not snapshot) as connection:
+            connection.isolation_level = isolation
+            connection.read_only = True
+            yield PostgresTx(connection)
+
+    @contextmanager
+    def write(self, *, on_duplicate: ApiError | None = None) -> Iterator[PostgresTx]:
+        with self._translated(on_duplicate), self._connection(False) as connection:
+            connection.isolation_level = None  # READ COMMITTED; checks lock their rows
+            connection.read_only = None  # the server default: a read-only server refuses
+            yield PostgresTx(connection)
+
+    def upgrade(self) -> None:
+        upgrade_to_head("postgresql+psycopg://" + self._url.split("://", 1)[1])
+
+    def ping(self) -> None:
+        with self.read() as tx:
+            tx.one("SELECT 1")
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
+
+    @contextmanager
+    def _connection(self, autocommit: bool) -> Iterator[psycopg.Connection[TupleRow]]:
+        """A pooled connection; unless in autocommit, its transaction commits at the end
+        of the block, or rolls back if the block raised."""
+        with self._opened_pool().connection() as connection:
+            # Pooled connections keep their settings: every checkout sets them all.
+            connection.autocommit = autocommit
+            yield connection
+
+    def _opened_pool(self) -> ConnectionPool[psycopg.Connection[TupleRow]]:
+        with self._lock:
+            if self._closed:
+                raise StoreUnavailable("the store is closed")
+            if self._pool is None:
+                self._pool = ConnectionPool(
+                    self._url,
+                    min_size=1,
+                    max_size=POOL_MAX_SIZE,
+                    timeout=self._pool_timeout,
+                    name="custom-audiences",
+                    open=True,
+                )
+            return self._pool
+
+    @contextmanager
+    def _translated(self, on_duplicate: ApiError | None) -> Iterator[None]:
+        try:
+            yield
+        except errors.UniqueViolation as error:
+            raise (on_duplicate or InternalError(f"integrity error: {error}")) from error
+        except psycopg.IntegrityError as error:
+            raise InternalError(f"integrity error: {error}") from error
+        except OPERATIONAL_PROGRAMMING_ERRORS as error:
+            raise StoreUnavailable(f"PostgreSQL: {error}") from error
+        except (psycopg.ProgrammingError, psycopg.DataError) as error:
+            raise InternalError(f"database misuse: {error}") from error
+        except psycopg.Error as error:
+            # Cannot connect, pool exhausted, server shutting down, disk full, read-only.
+            raise StoreUnavailable(f"PostgreSQL: {error}") from error
+
+
+def _placeholders(sql: str) -> str:
+    """The shared SQL's ``?`` placeholders in psycopg's ``%s`` style (no ``?`` or ``%`` else)."""
+    return sql.replace("?", "%s")
