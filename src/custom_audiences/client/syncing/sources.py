@@ -95,13 +95,15 @@ def open_identifiers(
         if chosen is SourceFormat.CSV:
             delimiter = "\t" if path.lower().removesuffix(".gz").endswith(".tsv") else ","
             try:
-                items, header = _csv_items(_text(binary, newline=""), delimiter, column, name)
+                items, header = _csv_items(
+                    _text(binary, stack, newline=""), delimiter, column, name
+                )
             except _READ_ERRORS as exc:
                 raise SourceError(f"cannot read {name}: {exc}") from exc
         elif chosen is SourceFormat.JSONL:
             items = _jsonl_items(binary, column)
         else:
-            items = _text_items(_text(binary, newline="\n"))
+            items = _text_items(_text(binary, stack, newline="\n"))
         yield IdentifierSource(name, chosen, header, _guarded(items, name))
 
 
@@ -132,9 +134,12 @@ def _decompressed(raw: io.BufferedReader, stack: ExitStack) -> io.BufferedReader
     return io.BufferedReader(unzipped, buffer_size=1 << 16)
 
 
-def _text(binary: io.BufferedReader, *, newline: str) -> io.TextIOWrapper:
+def _text(binary: io.BufferedReader, stack: ExitStack, *, newline: str) -> io.TextIOWrapper:
     # utf-8-sig drops a byte-order mark; surrogateescape lets a bad line be reported, not fatal.
-    return io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline=newline)
+    text = io.TextIOWrapper(binary, encoding="utf-8-sig", errors="surrogateescape", newline=newline)
+    # Detached, not closed, at the end: closing would close stdin too; the file has its own close.
+    stack.callback(text.detach)
+    return text
 
 
 def _guarded(items: Iterator[Item], name: str) -> Iterator[Item]:
