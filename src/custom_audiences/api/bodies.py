@@ -1,0 +1,85 @@
+"""Request bodies: read within the size limit, then decoded with msgspec into mutations.
+
+Mutation bodies are decoded straight into typed Structs (``list[str]``), which is the
+fastest way to check 500k identifiers. Outcomes:
+
+- not JSON at all (an empty body included): 400 INVALID_JSON;
+- JSON that is not an object (an array, a string, ``null``): 422 INVALID_PAYLOAD, since
+  the mutation payload itself has the wrong shape (create answers VALIDATION_FAILED);
+- ``add``/``remove``/``users`` present but not an array of strings (``null`` included):
+  422 INVALID_PAYLOAD naming the field;
+- unknown fields are ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TypeVar
+
+import msgspec
+
+from custom_audiences.api.handler_types import AnyRequest
+from custom_audiences.api.schemas import AddRemoveRequest, ReplaceRequest
+from custom_audiences.domain import mutations
+from custom_audiences.domain.identifiers import body_may_hold_control_characters
+from custom_audiences.domain.mutations import Mutation
+from custom_audiences.errors import InvalidJson, InvalidPayload
+
+BodyT = TypeVar("BodyT", AddRemoveRequest, ReplaceRequest)
+
+_FIELD_IN_ERROR = re.compile(r"at `\$\.(\w+)")
+
+
+async def read_body(request: AnyRequest) -> bytes:
+    """The whole body; over the app's limit (Content-Length, or bytes counted as they
+    stream in) Litestar raises ``RequestEntityTooLarge`` before buffering more."""
+    return await request.body()
+
+
+def decode_json(raw: bytes) -> object:
+    """Any JSON document, as plain Python values."""
+    try:
+        return msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        raise InvalidJson from None
+
+
+def add_remove_mutation(raw: bytes) -> Mutation:
+    body = _decode(raw, AddRemoveRequest)
+    return mutations.add_remove(
+        _present(body.add),
+        _present(body.remove),
+        check_characters=body_may_hold_control_characters(raw),
+    )
+
+
+def replace_mutation(raw: bytes) -> Mutation:
+    body = _decode(raw, ReplaceRequest)
+    return mutations.replace(
+        _present(body.users), check_characters=body_may_hold_control_characters(raw)
+    )
+
+
+def _present(value: list[str] | msgspec.UnsetType) -> list[str] | None:
+    return None if isinstance(value, msgspec.UnsetType) else value
+
+
+def _decode(raw: bytes, body_type: type[BodyT]) -> BodyT:
+    try:
+        return msgspec.json.decode(raw, type=body_type)
+    except msgspec.ValidationError as error:
+        # Typed decoding stops at the first wrong type: make sure the rest is JSON at all.
+        decode_json(raw)
+        raise _invalid_payload(error, body_type) from None
+    except msgspec.DecodeError:
+        raise InvalidJson from None
+
+
+def _invalid_payload(
+    error: msgspec.ValidationError, body_type: type[msgspec.Struct]
+) -> InvalidPayload:
+    match = _FIELD_IN_ERROR.search(str(error))
+    if match is None:
+        names = " and/or ".join(repr(field.name) for field in msgspec.structs.fields(body_type))
+        return InvalidPayload(f"request body must be a JSON object with {names} arrays of strings")
+    return InvalidPayload(f"{match.group(1)} must be an array of strings")

@@ -1,0 +1,48 @@
+"""The set of services one API process uses, built together from settings and a store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from custom_audiences.config import Settings
+from custom_audiences.services.access import AccessGuard
+from custom_audiences.services.audiences import AudienceService
+from custom_audiences.services.members import MemberService
+from custom_audiences.services.mutations import MutationService
+from custom_audiences.services.rate_limit import build_rate_limiter
+from custom_audiences.store.base import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    store: Store
+    access: AccessGuard
+    audiences: AudienceService
+    mutations: MutationService
+    members: MemberService
+
+    def check_health(self) -> None:
+        """Raise if the database cannot be reached."""
+        self.store.ping()
+
+
+def build_services(
+    settings: Settings,
+    store: Store,
+    *,
+    on_accepted: Callable[[], None],
+) -> Services:
+    """Wire the services; ``on_accepted`` runs after each accepted mutation."""
+    return Services(
+        store=store,
+        access=AccessGuard(store, build_rate_limiter(settings)),
+        audiences=AudienceService(store),
+        mutations=MutationService(
+            store,
+            timedelta(seconds=settings.replace_interval_seconds),
+            on_accepted=on_accepted,
+        ),
+        members=MemberService(store),
+    )
