@@ -80,6 +80,10 @@ def test_create_accepts_anonymous_id_and_ignores_unknown_fields(api: Api) -> Non
             {"custom_audience": {"vendor_id": "a", "name": "A", "identifier_type": "email"}},
             ["identifier_type"],
         ),
+        (
+            {"custom_audience": {"vendor_id": "a", "name": "A", "identifier_type": ["x"]}},
+            ["identifier_type"],
+        ),
     ],
 )
 def test_create_rejects_invalid_fields_with_one_message_per_field(

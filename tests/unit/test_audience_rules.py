@@ -63,3 +63,10 @@ def test_the_longest_allowed_values() -> None:
     """255 characters is within the limits of both fields."""
     new = parse_new_audience(body(vendor_id="v" * 255, name="é" * 255))
     assert (len(new.vendor_id), len(new.name)) == (255, 255)
+
+
+@pytest.mark.parametrize("identifier_type", [[], {}, 5, None, "USER_ID", ""])
+def test_invalid_identifier_types_are_a_validation_problem(identifier_type: object) -> None:
+    """Any value but the two names, unhashable ones included, is one message, never a crash."""
+    with pytest.raises(ValidationFailed, match="identifier_type"):
+        parse_new_audience(body(vendor_id="v", name="n", identifier_type=identifier_type))

@@ -81,7 +81,7 @@ def parse_new_audience(body: object) -> NewAudience:
     elif not isinstance(name, str) or not 1 <= len(name) <= MAX_FIELD_LENGTH:
         problems.append("name must be a string of 1-255 characters")
     identifier_type = fields.get("identifier_type", IdentifierType.USER_ID.value)
-    if identifier_type not in {t.value for t in IdentifierType}:
+    if not isinstance(identifier_type, str) or identifier_type not in set(IdentifierType):
         problems.append("identifier_type must be one of: user_id, anonymous_id")
     if problems:
         raise ValidationFailed(*problems)
