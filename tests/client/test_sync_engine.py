@@ -15,9 +15,8 @@ from custom_audiences.client.syncing.engine import (
     SyncRefused,
     sync_audience,
 )
-from custom_audiences.client.syncing.identifiers import Rejected
+from custom_audiences.client.syncing.identifiers import Rejected, checked
 from custom_audiences.client.syncing.planning import SyncMode
-from custom_audiences.client.syncing.sources import checked
 
 DIFF = SyncOptions(mode=SyncMode.DIFF)
 
@@ -195,6 +194,17 @@ def test_interrupt_stops_after_the_request_in_flight(make_client: MakeClient, ap
     report = sync_audience(client, "aud", wanted, DIFF)
     assert api.audiences["aud"].members == set(wanted)
     assert report.planned_requests == 3
+
+
+def test_raw_strings_are_validated_too(client: Client, api: FakeApi) -> None:
+    """Identifiers passed as plain strings are checked: invalid ones are reported, not sent."""
+    api.seed("aud")
+    report = sync_audience(client, "aud", ["ok", "", "bell\x07", "x" * 256, "a\u00a0b"], DIFF)
+    assert report.rejections.counts == {"control_character": 1, "empty": 1, "too_long": 1}
+    assert [(s.line, s.value) for s in report.rejections.samples["control_character"]] == [
+        (3, "bell\x07")
+    ]
+    assert api.audiences["aud"].members == {"ok", "a\u00a0b"}
 
 
 def test_progress_reports_each_phase(client: Client, api: FakeApi) -> None:

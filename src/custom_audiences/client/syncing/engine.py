@@ -20,7 +20,7 @@ from custom_audiences.client.encoding import encoded_size, split_batches
 from custom_audiences.client.errors import AudienceNotFound, PayloadTooLarge, RateLimited
 from custom_audiences.client.flows import MAX_USERS_PAGE, BatchSent
 from custom_audiences.client.models import Audience
-from custom_audiences.client.syncing.identifiers import Rejected
+from custom_audiences.client.syncing.identifiers import Rejected, checked, is_plainly_valid
 from custom_audiences.client.syncing.planning import SyncMode, choose_mode
 from custom_audiences.client.syncing.report import (
     COMPARE,
@@ -67,7 +67,11 @@ def sync_audience(
     on_progress: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> SyncReport:
-    """Sync ``vendor_id`` to ``items`` (valid identifiers, and ``Rejected`` entries to report)."""
+    """Sync ``vendor_id`` to ``items``: identifiers, and ``Rejected`` entries to report.
+
+    Identifiers the API would skip are reported (their "line" being their position in
+    ``items``) and never sent.
+    """
     run = _SyncRun(client, vendor_id, options or SyncOptions(), on_progress, should_stop)
     return run.execute(items)
 
@@ -115,6 +119,10 @@ class _SyncRun:
         entries = 0
         for item in items:
             entries += 1
+            # Sources have checked their identifiers already, but any iterable may come in:
+            # the cheap test passes the valid ones, ``checked`` sorts out the rest.
+            if isinstance(item, str) and not is_plainly_valid(item):
+                item = checked(item, entries)
             if isinstance(item, str):
                 keep(item)
             else:

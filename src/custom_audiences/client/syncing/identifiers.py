@@ -37,6 +37,23 @@ def rejection_reason(identifier: str) -> str | None:
     return None
 
 
+def checked(identifier: str, line: int) -> str | Rejected:
+    """The identifier itself when the API would accept it, else why not."""
+    if not identifier.isascii():
+        try:
+            identifier.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = identifier.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            return Rejected(INVALID_UTF8, line, shown)
+    reason = rejection_reason(identifier)
+    return identifier if reason is None else Rejected(reason, line, identifier)
+
+
+def is_plainly_valid(identifier: str) -> bool:
+    """A fast test that accepts nearly every valid identifier (``checked`` decides the rest)."""
+    return 0 < len(identifier) <= MAX_IDENTIFIER_LENGTH and identifier.isprintable()
+
+
 @dataclass(frozen=True, slots=True)
 class Rejected:
     """An entry of the source that will not be sent, and where it was."""

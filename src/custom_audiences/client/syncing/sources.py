@@ -33,12 +33,11 @@ import msgspec
 
 from custom_audiences.client.syncing.identifiers import (
     INVALID_JSON,
-    INVALID_UTF8,
     MAX_IDENTIFIER_LENGTH,
     MISSING_COLUMN,
     NOT_A_STRING,
     Rejected,
-    rejection_reason,
+    checked,
 )
 
 STDIN = "-"
@@ -147,18 +146,6 @@ def _guarded(items: Iterator[Item], name: str) -> Iterator[Item]:
         yield from items
     except _READ_ERRORS as exc:
         raise SourceError(f"cannot read {name}: {exc}") from exc
-
-
-def checked(identifier: str, line: int) -> Item:
-    """The identifier itself when the API would accept it, else why not."""
-    if not identifier.isascii():
-        try:
-            identifier.encode("utf-8")
-        except UnicodeEncodeError:
-            shown = identifier.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-            return Rejected(INVALID_UTF8, line, shown)
-    reason = rejection_reason(identifier)
-    return identifier if reason is None else Rejected(reason, line, identifier)
 
 
 def _text_items(text: io.TextIOWrapper) -> Iterator[Item]:
