@@ -85,8 +85,9 @@ def sync_command(
 ) -> None:
     """Sync a custom audience to the identifiers of SOURCE, sending only what changed.
 
-    Exit codes: 0 done; 1 usage or input error; 2 API error; 130 interrupted (Ctrl-C stops
-    after the request in flight; running the command again converges).
+    Exit codes: 0 done, 1 usage or input error, 2 API error, 130 interrupted.
+
+    Ctrl-C stops after the request in flight; running the same command again converges.
     """
     # Checked here rather than by click so that a usage error exits 1, not click's 2.
     if not (vendor_id and source and url and app and api_key):
