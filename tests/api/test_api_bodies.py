@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from litestar import Litestar
 
 from custom_audiences.config import MAX_BODY_BYTES
@@ -142,3 +146,32 @@ def test_unknown_fields_in_a_mutation_are_ignored(api: Api, worker: Worker, audi
     assert api.put(f"/{audience}/users/replace", json={"users": ["b"], "add": 5}).status_code == 202
     worker.run_once()
     assert api.members(audience) == ["b"]
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=5),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.sampled_from(["add", "remove", "users", "x"]), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=json_values)
+def test_any_json_body_gets_a_documented_answer_never_a_500(
+    api: Api, worker: Worker, audience: str, body: object
+) -> None:
+    """Whatever JSON arrives, mutations answer 202, 409 or 422 in the envelope."""
+    for method, path in [("POST", "/users"), ("PUT", "/users/replace")]:
+        response = api.request(method, f"/{audience}{path}", content=json.dumps(body))
+        if response.status_code != 202:
+            assert error_of(response)[0] in {409, 422}, response.text
+        worker.run_once()
