@@ -41,8 +41,8 @@ pytest: install ## The test suite only (PostgreSQL/Redis suites skip when those 
 
 test: lint typecheck pytest ## Everything CI runs: lint, types, and the whole test suite
 
-bench: install ## Benchmarks against a real server, as ratios to raw-engine baselines
-	$(BIN)/python -m bench
+bench: install ## Benchmarks against a real server, as ratios to raw-engine baselines (BENCH_ARGS=--quick)
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean: ## Remove the virtualenvs, caches and local data
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache data

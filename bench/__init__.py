@@ -1,0 +1,1 @@
+"""Benchmarks of a real ``custom-audiences serve`` over HTTP, as ratios to raw-engine baselines."""
