@@ -11,11 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-import msgspec
+from sdk_fake_bodies import envelope, error, not_found, parse_json, render, result, strings, valid
 
 from custom_audiences.client import Client
 
@@ -27,7 +26,6 @@ TOKEN = "tok_test"
 OTHER_APP = "app_other"
 MAX_BODY = 10 * 1024 * 1024
 REPLACE_WINDOW = 12 * 3600.0
-CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 VENDOR_ID = re.compile(r"[A-Za-z0-9_.\-]{1,255}")
 ROUTE = re.compile(
     r"^/client/mobile_applications/(?P<app>[^/]+)/custom_audiences"
@@ -164,7 +162,7 @@ class FakeApi:
 
     # -- audiences ---------------------------------------------------------------------
     def _create_route(self, body: bytes) -> httpx.Response:
-        data = _json(body)
+        data = parse_json(body)
         if isinstance(data, httpx.Response):
             return data
         fields = data.get("custom_audience") if isinstance(data, dict) else None
@@ -237,47 +235,47 @@ class FakeApi:
         return httpx.Response(200, json=body)
 
     def _add_remove(self, vendor: str, body: bytes) -> httpx.Response:
-        data = _json(body)
+        data = parse_json(body)
         if isinstance(data, httpx.Response):
             return data
         add, remove = data.get("add"), data.get("remove")
         for value in (add, remove):
-            if value is not None and not _strings(value):
+            if value is not None and not strings(value):
                 return error(422, "INVALID_PAYLOAD", "add and remove must be arrays of strings")
         if not add and not remove:
             return error(422, "EMPTY_PAYLOAD", "No users provided in the mutation request")
 
         def apply(record: Record) -> dict[str, int]:
-            valid_add, skipped_add = _valid(add or [])
-            valid_remove, skipped_remove = _valid(remove or [])
+            valid_add, skipped_add = valid(add or [])
+            valid_remove, skipped_remove = valid(remove or [])
             record.members |= valid_add - valid_remove
             record.members -= valid_remove
             processed = len(valid_add | valid_remove)
-            return _result(processed, skipped_add + skipped_remove)
+            return result(processed, skipped_add + skipped_remove)
 
         return self._enqueue(vendor, apply)
 
     def _replace(self, vendor: str, body: bytes) -> httpx.Response:
-        data = _json(body)
+        data = parse_json(body)
         if isinstance(data, httpx.Response):
             return data
         users = data.get("users")
-        if users is not None and not _strings(users):
+        if users is not None and not strings(users):
             return error(422, "INVALID_PAYLOAD", "users must be an array of strings")
         if not users:
             return error(422, "EMPTY_PAYLOAD", "No users provided in the mutation request")
 
         def apply(record: Record) -> dict[str, int]:
-            valid, skipped = _valid(users)
-            record.members = valid
-            return _result(len(valid), skipped)
+            kept, skipped = valid(users)
+            record.members = kept
+            return result(len(kept), skipped)
 
         return self._enqueue(vendor, apply, replace=True)
 
     def _clear(self, vendor: str) -> httpx.Response:
         def apply(record: Record) -> dict[str, int]:
             record.members = set()
-            return _result(0, 0)
+            return result(0, 0)
 
         return self._enqueue(vendor, apply)
 
@@ -312,7 +310,7 @@ class FakeApi:
             if self.fail_next_job:
                 self.fail_next_job = False
                 record.status = "failed"
-                record.job_result = _result(0, 0, errors=1)
+                record.job_result = result(0, 0, errors=1)
                 continue
             record.job_result = run()
             record.status = "ready"
@@ -345,58 +343,3 @@ class FakeApi:
         )
         self.log.append(entry)
         return response
-
-
-def render(record: Record) -> dict[str, Any]:
-    return {
-        "id": f"caud_{record.pk}",
-        "vendor_id": record.vendor_id,
-        "name": record.name,
-        "identifier_type": record.identifier_type,
-        "user_count": len(record.members),
-        "status": record.status,
-        "last_synced_at": stamp(record.synced),
-        "last_job_result": record.job_result,
-        "created_at": stamp(record.created),
-        "updated_at": stamp(record.updated),
-    }
-
-
-def stamp(seconds: float | None) -> str | None:
-    if seconds is None:
-        return None
-    moment = datetime(2026, 3, 13, tzinfo=UTC) + timedelta(seconds=seconds)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def envelope(status: int, record: Record) -> httpx.Response:
-    return httpx.Response(status, json={"custom_audience": render(record)})
-
-
-def error(status: int, code: str, *messages: str) -> httpx.Response:
-    return httpx.Response(status, json={"error": {"code": code, "messages": list(messages)}})
-
-
-def not_found() -> httpx.Response:
-    return error(404, "CUSTOM_AUDIENCE_NOT_FOUND", "No custom audience found with this vendor_id")
-
-
-def _json(body: bytes) -> Any:
-    try:
-        data = msgspec.json.decode(body)
-    except msgspec.DecodeError:
-        return error(400, "INVALID_JSON", "Request body is not valid JSON")
-    return data if isinstance(data, dict) else error(422, "INVALID_PAYLOAD", "not an object")
-
-
-def _strings(value: object) -> bool:
-    return isinstance(value, list) and all(isinstance(v, str) for v in value)
-
-
-def _valid(users: list[str]) -> tuple[set[str], int]:
-    valid = {u for u in users if 0 < len(u) <= 255 and not CONTROL.search(u)}
-    return valid, len(users) - len([u for u in users if u in valid])
-
-
-def _result(processed: int, skipped: int, errors: int = 0) -> dict[str, int]:
-    return {"processed_count": processed, "skipped_count": skipped, "error_count": errors}

@@ -113,6 +113,7 @@ def test_create_makes_the_audience(app: typer.Typer, api: FakeApi, tmp_path: Pat
         (["aud", "ids.txt", "--app", APP, "--api-key", TOKEN], "missing --url"),
         (["aud", "--url", "http://fake", "--app", APP, "--api-key", TOKEN], "missing SOURCE"),
         (["aud", "ids.txt", *ARGS, "--create"], "--create needs --name"),
+        (["aud", "ids.txt", "--url", "localhost:8000", "--app", APP, "--api-key", "k"], "http://"),
         (["aud", "/nonexistent/ids.txt", *ARGS], "cannot read /nonexistent/ids.txt"),
     ],
 )

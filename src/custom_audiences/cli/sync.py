@@ -17,16 +17,20 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from custom_audiences.client import Client, CustomAudiencesError
-from custom_audiences.client.syncing.engine import (
+from custom_audiences.client import (
+    Client,
+    CustomAudiencesError,
+    SourceError,
+    SourceFormat,
     SyncInterrupted,
+    SyncMode,
     SyncOptions,
     SyncRefused,
+    SyncReport,
+    open_identifiers,
     sync_audience,
 )
-from custom_audiences.client.syncing.planning import SyncMode
-from custom_audiences.client.syncing.report import COMPARE, READ, SEND, WAIT, Progress, SyncReport
-from custom_audiences.client.syncing.sources import SourceError, SourceFormat, open_identifiers
+from custom_audiences.client.syncing.report import COMPARE, READ, SEND, WAIT, Progress
 
 if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
@@ -102,6 +106,8 @@ def sync_command(
         _fail(EXIT_INPUT, f"missing {missing} (see --help)")
     if create and not name:
         _fail(EXIT_INPUT, "--create needs --name NAME")
+    if not url.startswith(("http://", "https://")):
+        _fail(EXIT_INPUT, f"--url must start with http:// or https://, not {url!r}")
     options = SyncOptions(mode, dry_run, name if create else None, allow_empty=allow_empty)
     client = Client(url, app, api_key)
     report = _run(client, vendor_id, source, source_format, column, options, json_output)

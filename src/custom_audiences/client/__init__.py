@@ -9,7 +9,8 @@
             ...
 
 ``AsyncClient`` has the same methods, awaited. ``sync_audience`` makes an audience's
-membership equal to a list of identifiers with as few requests as it can.
+membership equal to a list of identifiers (``open_identifiers`` reads them from a text,
+CSV or JSON Lines file) with as few requests as it can.
 """
 
 from custom_audiences.client.async_client import AsyncClient
@@ -43,6 +44,15 @@ from custom_audiences.client.errors import (
 from custom_audiences.client.flows import BatchSent
 from custom_audiences.client.models import Audience, JobResult, UsersPage
 from custom_audiences.client.retry import RetryPolicy
+from custom_audiences.client.syncing.engine import (
+    SyncInterrupted,
+    SyncOptions,
+    SyncRefused,
+    sync_audience,
+)
+from custom_audiences.client.syncing.planning import SyncMode
+from custom_audiences.client.syncing.report import SyncReport
+from custom_audiences.client.syncing.sources import SourceError, SourceFormat, open_identifiers
 from custom_audiences.client.transport import RequestStats
 
 __all__ = [
@@ -72,10 +82,19 @@ __all__ = [
     "RequestStats",
     "RetryPolicy",
     "ServiceUnavailable",
+    "SourceError",
+    "SourceFormat",
+    "SyncInterrupted",
+    "SyncMode",
+    "SyncOptions",
+    "SyncRefused",
+    "SyncReport",
     "TransportError",
     "Unauthorized",
     "UnexpectedResponse",
     "UsersPage",
     "ValidationFailed",
     "WaitTimeout",
+    "open_identifiers",
+    "sync_audience",
 ]
