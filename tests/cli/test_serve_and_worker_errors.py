@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -53,3 +54,20 @@ def test_admin_command_with_a_malformed_setting_fails_on_one_line(
     """A non-numeric replace interval is reported as invalid configuration."""
     monkeypatch.setenv("CUSTOM_AUDIENCES_REPLACE_INTERVAL_SECONDS", "soon")
     assert_one_line_error(cli("accounts", "create", "--name", "A"), "invalid configuration")
+
+
+def test_serve_on_a_busy_port_fails_before_seeding(tmp_path: Path) -> None:
+    """When the port is taken serve exits non-zero and shows no credentials, so none are lost."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        done = run_cli(tmp_path, "serve", "--port", port)
+    assert done.returncode != 0
+    assert "token" not in done.stdout
+    assert "Address already in use" in done.stderr
+    store = open_store(f"sqlite:///{tmp_path / 'serve.db'}")
+    try:
+        assert not store.has_accounts()
+    finally:
+        store.close()

@@ -35,11 +35,6 @@ def serve(
             app = create_app(settings, store)
         except ValueError as exc:  # e.g. a malformed CUSTOM_AUDIENCES_RATE_LIMIT
             fail(f"invalid configuration: {describe(exc)}")
-        # Seeded only once the configuration is known to be good: the token is shown once.
-        if not settings.is_postgres:
-            demo = seed_demo(store)
-            if demo is not None:
-                print(demo_banner(demo, host, port), flush=True)
         config = uvicorn.Config(
             app,
             host=host,
@@ -52,9 +47,16 @@ def serve(
             server_header=False,
             log_config=serve_log_config(),
         )
+        # Bound before seeding, like the configuration checked above: a start that cannot
+        # serve (bad setting, port in use) must not spend the one-time demo token.
+        listening = config.bind_socket()
+        if not settings.is_postgres:
+            demo = seed_demo(store)
+            if demo is not None:
+                print(demo_banner(demo, host, port), flush=True)
         server = uvicorn.Server(config)
         _exit_quietly_after_graceful_shutdown()
-        server.run()
+        server.run(sockets=[listening])
         if not server.started:
             raise typer.Exit(3)
     finally:
