@@ -7,8 +7,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import report, scenarios
-from bench.engine import is_postgres, raw_engine
+from bench import engine, report, scenarios
+from bench.engine import is_postgres
 from bench.server import BenchServer
 
 
@@ -16,7 +16,8 @@ def parse() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
         "--database",
-        help="database URL for the server (default: a SQLite file in a temporary directory)",
+        help="sqlite:///PATH or postgresql://... (default: SQLite in a temporary directory);"
+        " on PostgreSQL the run uses fresh schemas of that database and drops them",
     )
     parser.add_argument(
         "--quick", action="store_true", help="1M instead of 5M members (checks the bench itself)"
@@ -30,19 +31,21 @@ def main() -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="custom-audiences-bench-") as tmp:
         workdir = Path(tmp)
-        database_url = options.database or f"sqlite:///{workdir / 'bench.db'}"
-        raw = raw_engine(database_url, workdir)
-        with BenchServer(database_url, workdir) as server:
+        with (
+            engine.databases(options.database, workdir) as (database_url, raw),
+            BenchServer(database_url, workdir) as server,
+        ):
             bench = scenarios.Bench(server, raw, sizes)
             figures = scenarios.ingest(bench)
             figures += scenarios.replace_and_clear(bench)
             figures += scenarios.export(bench)
-        raw.close()
+            versions = engine.server_versions(database_url)
     info = report.machine() | {
         "engine": "postgresql" if is_postgres(database_url) else "sqlite",
         "database": "PostgreSQL" if is_postgres(database_url) else "SQLite (embedded)",
         "quick": options.quick,
         "elapsed_s": round(time.perf_counter() - started),
+        **versions,
     }
     report.print_table(figures, info)
     print(f"saved {report.save(figures, info)}")

@@ -31,6 +31,9 @@ PAGE = (
 
 
 class RawSqlite:
+    insert_name = "raw sqlite3 json_each INSERT"
+    export_name = "raw sqlite3 keyset SELECT"
+
     def __init__(self, path: Path) -> None:
         self.connection = sqlite3.connect(path, isolation_level=None)
         self.connection.execute("PRAGMA journal_mode=WAL")
@@ -45,13 +48,6 @@ class RawSqlite:
         self.connection.execute(INSERT, (audience_pk, payload))
         self.connection.execute("COMMIT")
         return time.perf_counter() - started
-
-    def remove(self, audience_pk: int, ids: list[str]) -> None:
-        self.connection.execute(
-            "DELETE FROM members WHERE audience_pk = ? AND generation = 1 "
-            "AND user_id IN (SELECT value FROM json_each(?))",
-            (audience_pk, json.dumps(ids)),
-        )
 
     def export(self, audience_pk: int, limit: int) -> tuple[int, float]:
         """Keyset-page through the audience; return (count, seconds)."""

@@ -124,7 +124,9 @@ def print_table(figures: list[Figure], info: dict[str, object]) -> None:
     console.print(table)
     console.print(
         f"{info['cpus']} cores, {info['memory_gib']} GiB, Python {info['python']}, "
-        f"SQLite {info['sqlite']}, commit {info['commit']}, {info['elapsed_s']} s in all"
+        f"SQLite {info['sqlite']}"
+        + (f", PostgreSQL {info['postgresql']}" if "postgresql" in info else "")
+        + f", commit {info['commit']}, {info['elapsed_s']} s in all"
     )
 
 

@@ -100,7 +100,7 @@ def ingest(bench: Bench) -> list[Figure]:
             "ratio >= 0.6",
             lambda _, r: r is not None and at_least(r, 0.6),
             baseline=median(raw_empty),
-            baseline_name="raw json_each INSERT",
+            baseline_name=raw.insert_name,
             ratio_of=ratio,
         ),
         judged(
@@ -110,7 +110,7 @@ def ingest(bench: Bench) -> list[Figure]:
             "ratio >= 0.6",
             lambda _, r: r is not None and at_least(r, 0.6),
             baseline=median(raw_big),
-            baseline_name="raw json_each INSERT",
+            baseline_name=raw.insert_name,
             ratio_of=ratio,
         ),
     ]
@@ -204,7 +204,7 @@ def export(bench: Bench) -> list[Figure]:
             "ratio >= 0.5",
             lambda _, r: r is not None and r >= 0.5,
             baseline=median(baseline),
-            baseline_name="raw keyset SELECT",
+            baseline_name=raw.export_name,
             ratio_of=lambda v, b: v / b,
         )
     ]
