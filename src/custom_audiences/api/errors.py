@@ -35,6 +35,10 @@ JSON = "application/json"
 
 def as_api_error(exception: Exception) -> ApiError:
     """The catalogue error to answer an exception with (logging the unexpected ones)."""
+    if isinstance(exception, InternalError):
+        # Its messages describe internals (a database error, say): log them, answer bare.
+        logger.error("api.internal_error", exc_info=exception)
+        return InternalError()
     if isinstance(exception, ApiError):
         return exception
     if isinstance(exception, StoreUnavailable):
