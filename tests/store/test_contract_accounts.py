@@ -74,9 +74,10 @@ def test_find_key_access_joins_key_app_and_features(store: Store) -> None:
     """A token hash finds its key, app, revocation state and the account's current features."""
     add_app(store, "app_1", "acct_1")
     store.add_api_key(_key("key_a"))
-    expected = KeyAccess("key_a", "app_1", False, frozenset({"custom-audiences"}))
+    expected = KeyAccess("key_a", "app_1", False, frozenset({"custom-audiences"}), "hash-key_a")
     assert store.find_key_access("hash-key_a") == expected
     store.set_account_features("acct_1", frozenset())
     store.revoke_api_key("key_a", NOW)
-    assert store.find_key_access("hash-key_a") == KeyAccess("key_a", "app_1", True, frozenset())
+    revoked = KeyAccess("key_a", "app_1", True, frozenset(), "hash-key_a")
+    assert store.find_key_access("hash-key_a") == revoked
     assert store.find_key_access("hash-unknown") is None

@@ -49,6 +49,8 @@ class KeyAccess:
     app_id: str
     revoked: bool
     account_features: frozenset[str]
+    #: The stored hash, so that the caller can confirm the match in constant time.
+    token_hash: str
 
 
 def new_token() -> str:

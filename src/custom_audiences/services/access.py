@@ -2,9 +2,10 @@
 
 Authentication (401), the key's access to the app (403 FORBIDDEN, also for apps that do
 not exist), the account's feature (403 FEATURE_NOT_ENABLED), then the key's rate limit
-(429). Tokens are never stored: the request's token is hashed and the store looks the key
-up by that hash. The secret itself is never compared, so lookup timing can only hint at
-bits of a SHA-256 digest, which does not help anyone forge a token.
+(429). Tokens are never stored: the request's token is hashed, the store looks the key up
+by that hash, and the guard confirms the match with ``hmac.compare_digest``. The secret
+itself is never compared, so lookup timing can only hint at bits of a SHA-256 digest,
+which does not help anyone forge a token.
 """
 
 from __future__ import annotations
@@ -13,7 +14,12 @@ import re
 import time
 from dataclasses import dataclass
 
-from custom_audiences.domain.accounts import CUSTOM_AUDIENCES_FEATURE, KeyAccess, hash_token
+from custom_audiences.domain.accounts import (
+    CUSTOM_AUDIENCES_FEATURE,
+    KeyAccess,
+    hash_token,
+    hashes_match,
+)
 from custom_audiences.errors import (
     ApiError,
     FeatureNotEnabled,
@@ -69,11 +75,15 @@ class AccessGuard:
         match = _BEARER.fullmatch(authorization[0])
         if match is None:
             raise Unauthorized
-        access = self._store.find_key_access(hash_token(match.group(1)))
-        if access is None:
+        presented = hash_token(match.group(1))
+        access = self._store.find_key_access(presented)
+        # The database finds the key by its hash; the match is confirmed in constant time, so
+        # the decision never rests on how an engine compares text (collation, case folding).
+        if access is None or not hashes_match(access.token_hash, presented):
             raise Unauthorized
+        # A revoked key gets the same answer as an unknown one: nothing tells them apart.
         if access.revoked:
-            raise Unauthorized("API key has been revoked")
+            raise Unauthorized
         return access
 
 

@@ -111,7 +111,8 @@ class InMemoryStore:
             if key.token_hash == token_hash:
                 app = self._apps[key.app_id]
                 features = self._accounts[app.account_id].features
-                return KeyAccess(key.id, key.app_id, key.revoked_at is not None, features)
+                revoked = key.revoked_at is not None
+                return KeyAccess(key.id, key.app_id, revoked, features, key.token_hash)
         return None
 
     # -- audiences -------------------------------------------------------------------

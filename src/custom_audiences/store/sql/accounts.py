@@ -88,11 +88,11 @@ class AccountQueries:
     def find_key_access(self, token_hash: str) -> KeyAccess | None:
         with self._db.read() as tx:
             row = tx.one(
-                "SELECT k.id, k.app_id, k.revoked_at, a.features FROM api_keys k"
+                "SELECT k.id, k.app_id, k.revoked_at, a.features, k.token_hash FROM api_keys k"
                 " JOIN apps p ON p.id = k.app_id JOIN accounts a ON a.id = p.account_id"
                 " WHERE k.token_hash = ?",
                 (token_hash,),
             )
         if row is None:
             return None
-        return KeyAccess(row[0], row[1], row[2] is not None, rows.decode_features(row[3]))
+        return KeyAccess(row[0], row[1], row[2] is not None, rows.decode_features(row[3]), row[4])
