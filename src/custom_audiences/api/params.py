@@ -36,8 +36,13 @@ def member_limit(query: Mapping[str, str]) -> int:
 
 
 def member_cursor(query: Mapping[str, str]) -> str | None:
-    """``cursor``: the last identifier of the previous page; absent or empty means the start."""
-    return query.get("cursor") or None
+    """``cursor``: the last identifier of the previous page; absent or empty means the start.
+
+    No identifier holds U+0000 (a control character), so the members after ``a\\x00...``
+    are exactly those after ``a``: the cursor is cut there, which spares PostgreSQL a text
+    value it cannot hold.
+    """
+    return (query.get("cursor") or "").split("\x00", 1)[0] or None
 
 
 def _natural(raw: str, *, max_digits: int) -> int | None:

@@ -30,7 +30,7 @@ StatusField = Annotated[str, Meta(extra_json_schema={"enum": ["ready", "processi
 # -- requests -------------------------------------------------------------------------
 class NewAudienceFields(Struct):
     vendor_id: Annotated[str, Meta(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_.\-]+$")]
-    name: Annotated[str, Meta(min_length=1, max_length=255)]
+    name: Annotated[str, Meta(min_length=1, max_length=255, pattern=r"^[^\x00]*$")]
     identifier_type: IdentifierTypeName = "user_id"
 
 

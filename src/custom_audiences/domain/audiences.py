@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from custom_audiences.errors import ValidationFailed
+from custom_audiences.errors import AudienceNotFound, ValidationFailed
 
 MAX_FIELD_LENGTH = 255
 VENDOR_ID_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,255}")
@@ -80,6 +80,9 @@ def parse_new_audience(body: object) -> NewAudience:
         problems.append("name is required")
     elif not isinstance(name, str) or not 1 <= len(name) <= MAX_FIELD_LENGTH:
         problems.append("name must be a string of 1-255 characters")
+    elif "\x00" in name:
+        # PostgreSQL text cannot hold U+0000; refused on every engine alike.
+        problems.append("name must not contain the NUL character (U+0000)")
     identifier_type = fields.get("identifier_type", IdentifierType.USER_ID.value)
     if not isinstance(identifier_type, str) or identifier_type not in set(IdentifierType):
         problems.append("identifier_type must be one of: user_id, anonymous_id")
@@ -88,3 +91,13 @@ def parse_new_audience(body: object) -> NewAudience:
     assert isinstance(vendor_id, str)
     assert isinstance(name, str)
     return NewAudience(vendor_id, name, IdentifierType(identifier_type))
+
+
+def require_possible_vendor_id(vendor_id: str) -> None:
+    """Raise ``AudienceNotFound`` for a vendor_id no audience can have, before any lookup.
+
+    Such a value (from a URL path) could only miss; PostgreSQL could not even compare it
+    when it holds U+0000.
+    """
+    if VENDOR_ID_PATTERN.fullmatch(vendor_id) is None:
+        raise AudienceNotFound

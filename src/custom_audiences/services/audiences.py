@@ -8,7 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from custom_audiences.clock import new_id, utc_now
-from custom_audiences.domain.audiences import PAGE_SIZE, Audience, parse_new_audience
+from custom_audiences.domain.audiences import (
+    PAGE_SIZE,
+    Audience,
+    parse_new_audience,
+    require_possible_vendor_id,
+)
 from custom_audiences.errors import AudienceNotFound
 from custom_audiences.store.base import Store
 
@@ -45,6 +50,7 @@ class AudienceService:
         return AudiencePage(audiences, page, PAGE_SIZE, total)
 
     def get(self, app_id: str, vendor_id: str) -> Audience:
+        require_possible_vendor_id(vendor_id)
         audience = self._store.get_audience(app_id, vendor_id)
         if audience is None:
             raise AudienceNotFound
@@ -52,4 +58,5 @@ class AudienceService:
 
     def archive(self, app_id: str, vendor_id: str) -> Audience:
         """Archive the audience; returns it as it was just before."""
+        require_possible_vendor_id(vendor_id)
         return self._store.archive_audience(app_id, vendor_id, self._clock())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from custom_audiences.domain.audiences import AudienceStatus
+from custom_audiences.domain.audiences import AudienceStatus, require_possible_vendor_id
 from custom_audiences.store.base import Store
 
 DEFAULT_LIMIT = 1000
@@ -33,6 +33,7 @@ class MemberService:
         While a mutation is pending the membership is about to change, so no page is
         served: the list is empty, with a warning, and there is no next page.
         """
+        require_possible_vendor_id(vendor_id)
         page = self._store.page_members(app_id, vendor_id, cursor, limit)
         if page.audience.status is AudienceStatus.PROCESSING:
             return MemberListing([], None, False, PROCESSING_WARNING)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from custom_audiences.clock import utc_now
-from custom_audiences.domain.audiences import Audience
+from custom_audiences.domain.audiences import Audience, require_possible_vendor_id
 from custom_audiences.domain.mutations import Mutation, clear
 from custom_audiences.errors import AudienceNotFound
 from custom_audiences.store.base import Store
@@ -42,6 +42,7 @@ class MutationService:
         ``build`` runs only once the audience is known to exist, so a missing audience
         answers 404 whatever the body holds.
         """
+        require_possible_vendor_id(vendor_id)
         if self._store.get_audience(app_id, vendor_id) is None:
             raise AudienceNotFound
         mutation = build()
