@@ -28,6 +28,11 @@ UNION ALL
 SELECT 'constraint', t.relname || '.' || c.conname, pg_get_constraintdef(c.oid)
   FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
   JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = %(schema)s
+UNION ALL
+SELECT 'storage', t.relname || '.' || a.attname, a.attstorage::text
+  FROM pg_attribute a JOIN pg_class t ON t.oid = a.attrelid
+  JOIN pg_namespace n ON n.oid = t.relnamespace
+  WHERE n.nspname = %(schema)s AND t.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
 """
 
 
@@ -91,7 +96,7 @@ def test_postgres_upgrade_yields_the_declared_schema(
     postgres_url: str, postgres_schema: str, postgres_store_url: str
 ) -> None:
     """Autogenerate sees no difference, and the catalog (types, collations, defaults, partial
-    indexes, constraints) equals that of create_all in a second schema."""
+    indexes, constraints, column storage) equals that of create_all in a second schema."""
     store = open_store(postgres_store_url)
     store.upgrade()
     store.close()
@@ -114,3 +119,4 @@ def test_postgres_upgrade_yields_the_declared_schema(
         with psycopg.connect(postgres_url, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(declared)))
     assert ("column", "members.user_id", "text NO C") in migrated_catalog
+    assert ("storage", "jobs.add_ids", "e") in migrated_catalog  # EXTERNAL: no compression

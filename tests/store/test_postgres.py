@@ -36,3 +36,13 @@ def test_a_read_only_server_is_unavailable_for_writes(
     with pytest.raises(StoreUnavailable, match="read-only"):
         add_app(read_only, "app_2", "acct_2")
     read_only.close()
+
+
+@pytest.mark.postgres
+def test_statements_are_planned_for_their_parameters(postgres_store_url: str) -> None:
+    """Pooled connections never reuse a generic plan (audience sizes are too skewed for one)."""
+    store = open_store(postgres_store_url)
+    assert isinstance(store, SqlStore)
+    with store.database.read() as tx:
+        assert tx.one("SHOW plan_cache_mode") == ("force_custom_plan",)
+    store.close()

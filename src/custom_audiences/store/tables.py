@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
+    Connection,
     ForeignKey,
     Index,
     Integer,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    event,
     text,
 )
 
@@ -132,6 +134,20 @@ jobs = Table(
         postgresql_where=text("state IN ('queued', 'running')"),
     ),
 )
+
+
+@event.listens_for(jobs, "after_create")
+def _keep_identifier_lists_uncompressed(
+    _table: Table, connection: Connection, **_kwargs: object
+) -> None:
+    """PostgreSQL would pglz-compress a 10 MB identifier list inside the request that
+    records it (~0.5 s); stored out of line without compression it takes ~0.15 s."""
+    if connection.dialect.name == "postgresql":
+        for column in ("add_ids", "remove_ids"):
+            connection.exec_driver_sql(
+                f"ALTER TABLE jobs ALTER COLUMN {column} SET STORAGE EXTERNAL"
+            )
+
 
 # Generations superseded by a clear or replace, whose rows await deletion in batches.
 stale_generations = Table(

@@ -85,7 +85,6 @@ class PostgresTx:
                     copy.write_row((identifier,))
             else:
                 copy.write("\n".join(identifiers) + "\n")
-        self.run(f"ANALYZE {staging}")  # a real row count lets the planner pick the join
         return staging
 
 
@@ -153,6 +152,7 @@ class PostgresDatabase:
                     max_size=POOL_MAX_SIZE,
                     timeout=self._pool_timeout,
                     name="custom-audiences",
+                    configure=_configure,
                     open=True,
                 )
             return self._pool
@@ -172,6 +172,14 @@ class PostgresDatabase:
         except psycopg.Error as error:
             # Cannot connect, pool exhausted, server shutting down, disk full, read-only.
             raise StoreUnavailable(f"PostgreSQL: {error}") from error
+
+
+def _configure(connection: psycopg.Connection[TupleRow]) -> None:
+    """Plan every statement for its actual parameters: audiences range from a handful of
+    members to millions, and a generic plan fitted to the small ones (bitmap scan + sort)
+    would read a whole large generation to delete one batch of it."""
+    connection.execute("SET plan_cache_mode = force_custom_plan")
+    connection.commit()
 
 
 def _placeholders(sql: str) -> str:
