@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from custom_audiences.store import open_store
 from custom_audiences.store.base import StoreUnavailable
 from custom_audiences.store.memory import InMemoryStore
 from custom_audiences.store.sql import SqlStore
+from custom_audiences.store.sql.sqlite import SqliteDatabase
 
 from .conftest import World, add_app, open_sqlite
 
@@ -111,3 +113,18 @@ def _read_only(path: Path) -> Iterator[None]:
         yield
     finally:
         subprocess.run([chattr, "-i", path], check=True)
+
+
+def test_a_lock_held_past_the_busy_timeout_is_unavailable(tmp_path: Path) -> None:
+    """A writer that cannot get the lock in time gets StoreUnavailable, and nothing is written."""
+    path = tmp_path / "ca.db"
+    open_sqlite(path).close()
+    store = SqlStore(SqliteDatabase(path, busy_timeout=0.1))
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    with pytest.raises(StoreUnavailable, match="locked"):
+        add_app(store, "app_1")
+    holder.execute("ROLLBACK")
+    holder.close()
+    assert not store.has_accounts()
+    store.close()

@@ -41,14 +41,15 @@ class JobQueries:
 
     def apply_job(self, job: Job, worker_id: str, now: datetime) -> JobResult:
         with self._db.write() as tx:
-            kind, processed, skipped = self._leased(tx, job.id, worker_id)
+            self._check_lease(tx, job.id, worker_id)
+            processed = job.processed_count
             audience = tx.one(
                 f"SELECT generation, user_count FROM audiences WHERE pk = ?{self._db.row_lock}",
                 (job.audience_pk,),
             )
             assert audience is not None
             generation, user_count = audience
-            if kind is MutationKind.ADD_REMOVE:
+            if job.kind is MutationKind.ADD_REMOVE:
                 removed = tx.remove_members(job.id, "remove_ids", job.audience_pk, generation)
                 added = tx.add_members(job.id, "add_ids", job.audience_pk, generation)
                 user_count += added - removed
@@ -61,13 +62,13 @@ class JobQueries:
                     (job.audience_pk, generation, rows.millis(now)),
                 )
                 generation += 1
-                if kind is MutationKind.REPLACE:
+                if job.kind is MutationKind.REPLACE:
                     user_count = processed = tx.add_members(
                         job.id, "add_ids", job.audience_pk, generation
                     )
                 else:
                     processed, user_count = user_count, 0
-            result = JobResult(processed, skipped, 0)
+            result = JobResult(processed, job.skipped_count, 0)
             tx.run(
                 "UPDATE audiences SET status = ?, generation = ?, user_count = ?,"
                 " last_synced_at = ?, last_processed_count = ?, last_skipped_count = ?,"
@@ -87,13 +88,13 @@ class JobQueries:
 
     def fail_job(self, job: Job, worker_id: str, now: datetime) -> None:
         with self._db.write() as tx:
-            _, processed, skipped = self._leased(tx, job.id, worker_id)
+            self._check_lease(tx, job.id, worker_id)
             tx.run(
                 "UPDATE audiences SET status = ?, last_processed_count = ?,"
                 " last_skipped_count = ?, last_error_count = ?, updated_at = ? WHERE pk = ?",
                 (
                     AudienceStatus.FAILED.value,
-                    *_counts(JobResult(0, skipped, processed)),
+                    *_counts(JobResult(0, job.skipped_count, job.processed_count)),
                     rows.millis(now),
                     job.audience_pk,
                 ),
@@ -122,16 +123,13 @@ class JobQueries:
                 )
         return deleted
 
-    def _leased(self, tx: Tx, job_id: int, worker_id: str) -> tuple[MutationKind, int, int]:
-        """The job's kind and counts, if this worker still holds it; else ``LeaseLost``."""
+    def _check_lease(self, tx: Tx, job_id: int, worker_id: str) -> None:
+        """Raise ``LeaseLost`` unless this worker still holds the job (locked until commit)."""
         row = tx.one(
-            "SELECT state, worker_id, kind, processed_count, skipped_count FROM jobs"
-            f" WHERE id = ?{self._db.row_lock}",
-            (job_id,),
+            f"SELECT state, worker_id FROM jobs WHERE id = ?{self._db.row_lock}", (job_id,)
         )
-        if row is None or row[0] != "running" or row[1] != worker_id:
+        if row != ("running", worker_id):
             raise LeaseLost
-        return MutationKind(row[2]), row[3], row[4]
 
     @staticmethod
     def _finish(tx: Tx, job_id: int, state: str, now: datetime) -> None:

@@ -13,13 +13,12 @@ from custom_audiences.store.base import StoreUnavailable
 from custom_audiences.store.migrations import upgrade_to_head
 from custom_audiences.store.sql.database import IdsColumn, Params, Row
 
-BUSY_TIMEOUT_MS = 30_000
+BUSY_TIMEOUT_SECONDS = 30.0  # how long a transaction waits for another one's write lock
 MAX_IDLE_CONNECTIONS = 16
 PRAGMAS = (
     "PRAGMA journal_mode = WAL",
     # FULL: a 202 promises the mutation survives a power cut, not only a process crash.
     "PRAGMA synchronous = FULL",
-    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
     "PRAGMA foreign_keys = ON",
     "PRAGMA cache_size = -65536",  # 64 MiB per connection
 )
@@ -67,15 +66,12 @@ class SqliteDatabase:
     row_lock = ""  # BEGIN IMMEDIATE already holds the single writer lock
     skip_locked = ""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
         self._path = path
+        self._busy_timeout = busy_timeout
         self._idle: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
-
-    @property
-    def path(self) -> Path:
-        return self._path
 
     @contextmanager
     def read(self, *, snapshot: bool = False) -> Iterator[SqliteTx]:
@@ -136,7 +132,7 @@ class SqliteDatabase:
         # always the same one.
         connection = sqlite3.connect(
             self._path,
-            timeout=BUSY_TIMEOUT_MS / 1000,
+            timeout=self._busy_timeout,  # sets PRAGMA busy_timeout
             isolation_level=None,
             check_same_thread=False,
         )
