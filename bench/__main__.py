@@ -36,6 +36,7 @@ def main() -> None:
             BenchServer(database_url, workdir) as server,
         ):
             bench = scenarios.Bench(server, raw, sizes)
+            scenarios.create_audiences(bench)
             figures = scenarios.ingest(bench)
             figures += scenarios.replace_and_clear(bench)
             figures += scenarios.export(bench)

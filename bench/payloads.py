@@ -12,10 +12,13 @@ _MASK = (1 << 64) - 1
 FULL_BODY_IDS = 524_000
 
 
-def ids(prefix: str, count: int, start: int = 0) -> list[str]:
-    """``count`` distinct 17-character ids (a one-letter prefix + 16 hex digits), unsorted."""
-    assert len(prefix) == 1
-    return [f"{prefix}{(i * _SCRAMBLE) & _MASK:016x}" for i in range(start, start + count)]
+def ids(start: int, count: int) -> list[str]:
+    """The ids numbered ``start`` to ``start + count - 1``: 17 characters each, unsorted.
+
+    Scrambling spreads every range over the whole key space, so the ids of an add land
+    among an audience's existing members (as real ids do), not after them.
+    """
+    return [f"u{(i * _SCRAMBLE) & _MASK:016x}" for i in range(start, start + count)]
 
 
 def add_body(add: list[str]) -> bytes:
