@@ -25,7 +25,7 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
-# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGSERIAL.
 AutoId = BigInteger().with_variant(Integer(), "sqlite")
 # Identifiers compare byte-wise on both engines: SQLite's default BINARY collation is
 # memcmp on UTF-8; PostgreSQL needs COLLATE "C" for the same order.
