@@ -79,8 +79,8 @@ class PostgresTx:
             cursor.copy(f"COPY {staging} (user_id) FROM STDIN") as copy,
         ):
             if "\\" in text:
-                # JSON escapes backslashes, quotes and control characters; COPY's text
-                # format would misread them, so let psycopg escape row by row.
+                # Some identifier holds a backslash or a control character (JSON escapes
+                # both), which COPY's text format would misread: let psycopg escape rows.
                 for identifier in identifiers:
                     copy.write_row((identifier,))
             else:
