@@ -8,10 +8,14 @@ turns every such skip into a failure.
 from __future__ import annotations
 
 import os
+import secrets
 import socket
-from urllib.parse import urlsplit
+from collections.abc import Iterator
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
+import psycopg
 import pytest
+from psycopg import sql
 
 POSTGRES_URL = os.environ.get(
     "CUSTOM_AUDIENCES_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -49,3 +53,21 @@ def postgres_url() -> str:
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     return require_service("Redis", REDIS_URL, 6379)
+
+
+def url_with_search_path(url: str, schema: str) -> str:
+    """The PostgreSQL URL with every connection working in ``schema``."""
+    parts = urlsplit(url)
+    query = [*parse_qsl(parts.query), ("options", f"-c search_path={schema}")]
+    return parts._replace(query=urlencode(query, quote_via=quote)).geturl()
+
+
+@pytest.fixture
+def postgres_schema_url(postgres_url: str) -> Iterator[str]:
+    """A URL into a fresh, empty schema of the test database, dropped with its content after."""
+    schema = f"test_{secrets.token_hex(6)}"
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    yield url_with_search_path(postgres_url, schema)
+    with psycopg.connect(postgres_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))

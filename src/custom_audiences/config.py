@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +22,10 @@ class Settings:
     replace_interval_seconds: int = 43200
     #: Run the mutation worker inside ``serve``; None means "yes on SQLite, no on PostgreSQL".
     embedded_worker: bool | None = None
+    #: How long a claimed job stays a worker's without a renewal; then another worker takes it.
+    worker_lease_seconds: float = 60.0
+    #: How often an idle worker looks for jobs when nothing woke it sooner.
+    worker_poll_seconds: float = 1.0
 
     @property
     def is_postgres(self) -> bool:
@@ -50,4 +55,20 @@ class Settings:
             rate_limit=get("RATE_LIMIT") or "60/minute",
             replace_interval_seconds=int(get("REPLACE_INTERVAL_SECONDS") or 43200),
             embedded_worker=None if embedded is None else embedded.lower() in {"1", "true", "yes"},
+            worker_lease_seconds=_seconds(values, "WORKER_LEASE_SECONDS", 60.0),
+            worker_poll_seconds=_seconds(values, "WORKER_POLL_SECONDS", 1.0),
         )
+
+
+def _seconds(values: Mapping[str, str], name: str, default: float) -> float:
+    """A positive, finite number of seconds; anything else is a ValueError naming the setting."""
+    value = values.get(PREFIX + name)
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds < math.inf:
+        raise ValueError(f"{PREFIX}{name} must be a positive number of seconds, not {value!r}")
+    return seconds

@@ -105,16 +105,18 @@ class Launcher:
             )
         return popen, out, err
 
-    def serve(self, **env_overrides: str) -> Server:
+    def serve(self, *args: str, **env_overrides: str) -> Server:
         port = free_port()
-        popen, out, err = self._spawn(["serve", "--port", str(port)], self.env() | env_overrides)
+        popen, out, err = self._spawn(
+            ["serve", "--port", str(port), *args], self.env() | env_overrides
+        )
         server = Server(popen, out, err, base_url=f"http://127.0.0.1:{port}")
         self.started.append(server)
         wait_healthy(server)
         return server
 
-    def worker(self, **env_overrides: str) -> Process:
-        popen, out, err = self._spawn(["worker"], self.env() | env_overrides)
+    def worker(self, *args: str, **env_overrides: str) -> Process:
+        popen, out, err = self._spawn(["worker", *args], self.env() | env_overrides)
         process = Process(popen, out, err)
         self.started.append(process)
         return process

@@ -1,12 +1,13 @@
 """Fixtures for driving the HTTP API in-process, on any store.
 
-``store`` is parametrised over ``STORE_FACTORIES``: adding an engine there runs the whole
-API suite against it. The embedded worker is off; tests apply jobs with ``worker.run_once()``.
+``store`` is parametrised over the engines: the in-memory fake, a SQLite file, and a
+fresh schema of the PostgreSQL test database per test (marked ``postgres``). The embedded
+worker is off; tests apply jobs with ``worker.run_once()``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,18 +21,22 @@ from custom_audiences.api.app import create_app
 from custom_audiences.config import Settings
 from custom_audiences.domain.accounts import CUSTOM_AUDIENCES_FEATURE
 from custom_audiences.services import admin
+from custom_audiences.store import open_store
 from custom_audiences.store.base import Store
 from custom_audiences.store.memory import InMemoryStore
 from custom_audiences.worker.runner import Worker
 
-STORE_FACTORIES: dict[str, Callable[[Path], Store]] = {
-    "memory": lambda _tmp_path: InMemoryStore(),
-}
+ENGINES = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
-@pytest.fixture(params=sorted(STORE_FACTORIES))
+@pytest.fixture(params=ENGINES)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened = STORE_FACTORIES[request.param](tmp_path)
+    if request.param == "memory":
+        opened: Store = InMemoryStore()
+    elif request.param == "sqlite":
+        opened = open_store(f"sqlite:///{tmp_path / 'api.db'}")
+    else:
+        opened = open_store(request.getfixturevalue("postgres_schema_url"))
     opened.upgrade()
     yield opened
     opened.close()

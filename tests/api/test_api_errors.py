@@ -104,7 +104,13 @@ def test_healthz_is_200_without_auth(client: TestClient[Litestar]) -> None:
     """The health check needs no token."""
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok"},
+        "degraded": [],
+        "rate_limit_storage_failures": 0,
+        "rate_limit_unchecked_requests": 0,
+    }
 
 
 @pytest.mark.parametrize("failure", [StoreUnavailable("down"), RuntimeError(SECRET)])

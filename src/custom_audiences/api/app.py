@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import timedelta
 
 import anyio.to_thread
 import msgspec
@@ -22,17 +23,20 @@ from custom_audiences.config import MAX_BODY_BYTES, Settings
 from custom_audiences.services.container import Services, build_services
 from custom_audiences.store.base import Store
 from custom_audiences.worker.runner import Worker
+from custom_audiences.worker.wakeups import Wakeups
 
 # How long shutdown waits for the embedded worker to finish the job in hand.
 WORKER_STOP_SECONDS = 60.0
 
 
-def create_app(settings: Settings, store: Store) -> Litestar:
-    """Build the API; with ``settings.runs_embedded_worker`` it also runs the worker."""
-    worker = Worker(store) if settings.runs_embedded_worker else None
-    services = build_services(
-        settings, store, on_accepted=worker.wake if worker is not None else _no_worker
-    )
+def create_app(settings: Settings, store: Store, *, wakeups: Wakeups | None = None) -> Litestar:
+    """Build the API; with ``settings.runs_embedded_worker`` it also runs the worker.
+
+    ``wakeups`` (PostgreSQL) tells workers in other processes about each accepted mutation;
+    the app closes it when it shuts down.
+    """
+    worker = _embedded_worker(settings, store, wakeups) if settings.runs_embedded_worker else None
+    services = build_services(settings, store, on_accepted=_on_accepted(worker, wakeups))
     openapi_json = msgspec.json.encode(build_openapi())
 
     def provide_services() -> Services:
@@ -59,7 +63,7 @@ def create_app(settings: Settings, store: Store) -> Litestar:
         },
         exception_handlers={Exception: handle_exception},
         request_max_body_size=MAX_BODY_BYTES,
-        lifespan=[] if worker is None else [_embedded(worker)],
+        lifespan=[_running(worker, wakeups)],
         # Our own document is served at /openapi.json; Litestar's would describe less.
         openapi_config=None,
         # Logging is the process's business (the CLI configures it), not the app's.
@@ -67,17 +71,37 @@ def create_app(settings: Settings, store: Store) -> Litestar:
     )
 
 
-def _no_worker() -> None:
-    """Nothing to wake: a separate worker process polls for jobs."""
+def _embedded_worker(settings: Settings, store: Store, wakeups: Wakeups | None) -> Worker:
+    return Worker(
+        store,
+        lease=timedelta(seconds=settings.worker_lease_seconds),
+        poll_interval=settings.worker_poll_seconds,
+        wakeups=wakeups,
+    )
 
 
-def _embedded(worker: Worker) -> AbstractAsyncContextManager[None]:
+def _on_accepted(worker: Worker | None, wakeups: Wakeups | None) -> Callable[[], None]:
+    """After an accepted mutation: wake this process's worker and tell the others."""
+    hooks = [hook for hook in (worker and worker.wake, wakeups and wakeups.notify) if hook]
+
+    def wake_workers() -> None:
+        for hook in hooks:
+            hook()
+
+    return wake_workers
+
+
+def _running(worker: Worker | None, wakeups: Wakeups | None) -> AbstractAsyncContextManager[None]:
     @asynccontextmanager
     async def run_worker() -> AsyncIterator[None]:
-        worker.start()
+        if worker is not None:
+            worker.start()
         try:
             yield
         finally:
-            await anyio.to_thread.run_sync(worker.stop, WORKER_STOP_SECONDS)
+            if worker is not None:
+                await anyio.to_thread.run_sync(worker.stop, WORKER_STOP_SECONDS)
+            if wakeups is not None:
+                wakeups.close()
 
     return run_worker()

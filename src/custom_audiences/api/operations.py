@@ -118,7 +118,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "get", "/healthz", "health", "Health check", 200, HealthResponse,
         errors=(ServiceUnavailable,), authenticated=False,
-        description="200 when the server can reach its database.",
+        description="200 when the server can reach its database; `status` is `degraded` (still "
+        "200) when a dependency it can do without, Redis, is unavailable, and `degraded` names it.",
     ),
     Operation(
         "get", "/openapi.json", "openapi", "This OpenAPI document", 200, None,

@@ -11,6 +11,7 @@ from custom_audiences.clock import format_timestamp
 from custom_audiences.domain.audiences import Audience
 from custom_audiences.services.audiences import AudiencePage
 from custom_audiences.services.members import MemberListing
+from custom_audiences.services.rate_limit import LimiterHealth
 
 Timestamp = Annotated[
     str, Meta(description="UTC ISO 8601 with milliseconds, e.g. 2026-03-13T12:00:00.000Z")
@@ -102,7 +103,16 @@ class ErrorResponse(Struct):
 
 
 class HealthResponse(Struct):
-    status: str
+    status: Annotated[str, Meta(extra_json_schema={"enum": ["ok", "degraded"]})]
+    #: Each dependency this process uses and its state: ``database`` and, when rate-limit
+    #: counters are shared, ``redis`` (``ok`` or ``unavailable``).
+    checks: dict[str, str]
+    #: The dependencies that are not ``ok`` (requests are still served).
+    degraded: list[str]
+    #: Since the process started: rate-limit storage failures, and the requests served
+    #: without a rate-limit check because of them.
+    rate_limit_storage_failures: int
+    rate_limit_unchecked_requests: int
 
 
 # -- from the services' results -------------------------------------------------------
@@ -145,3 +155,18 @@ def user_list_response(listing: MemberListing) -> UserListResponse:
 
 def error_response(code: str, messages: list[str]) -> ErrorResponse:
     return ErrorResponse(ErrorBody(code, messages))
+
+
+def health_response(limiter: LimiterHealth) -> HealthResponse:
+    """The database answered; the status is ``degraded`` when the limiter's storage did not."""
+    checks = {"database": "ok"}
+    if limiter.dependency is not None:
+        checks[limiter.dependency] = limiter.state
+    degraded = [name for name, state in checks.items() if state != "ok"]
+    return HealthResponse(
+        status="degraded" if degraded else "ok",
+        checks=checks,
+        degraded=degraded,
+        rate_limit_storage_failures=limiter.failures,
+        rate_limit_unchecked_requests=limiter.unchecked_requests,
+    )

@@ -10,7 +10,7 @@ from litestar import Response, get
 from custom_audiences.api.errors import JSON
 from custom_audiences.api.handler_types import OpenApiJsonDep, ServicesDep
 from custom_audiences.api.responses import json_response
-from custom_audiences.api.schemas import HealthResponse
+from custom_audiences.api.schemas import health_response
 from custom_audiences.errors import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
@@ -18,13 +18,15 @@ logger = logging.getLogger(__name__)
 
 @get("/healthz")
 async def healthz(services: ServicesDep) -> Response[bytes]:
-    """200 when the database answers; 503 (in the error envelope) whatever the failure."""
+    """200 when the database answers, ``degraded`` in the body when Redis does not (requests
+    are then served without a rate-limit check); 503 (in the error envelope) whatever the
+    database's failure."""
     try:
-        await anyio.to_thread.run_sync(services.check_health)
+        limiter = await anyio.to_thread.run_sync(services.check_health)
     except Exception as error:
         logger.warning("api.health_check_failed error=%r", error)
         raise ServiceUnavailable("The database cannot be reached") from None
-    return json_response(HealthResponse("ok"))
+    return json_response(health_response(limiter))
 
 
 @get("/openapi.json")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -13,9 +14,21 @@ KEEP_ALIVE_SECONDS = 5
 GRACEFUL_SHUTDOWN_SECONDS = 30
 
 
+WorkerOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--with-worker/--without-worker",
+        help="Run the mutation worker in this process (env CUSTOM_AUDIENCES_EMBEDDED_WORKER;"
+        " default: with on SQLite, without on PostgreSQL, where `worker` processes apply jobs).",
+        show_default=False,
+    ),
+]
+
+
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port to listen on.")] = 8000,
+    with_worker: WorkerOption = None,
 ) -> None:
     """Run the API; on the embedded (SQLite) database the mutation worker runs in it too."""
     # The web stack is imported here, not at module level, so that `--help` stays fast.
@@ -27,12 +40,16 @@ def serve(
     from custom_audiences.cli.logs import serve_log_config
     from custom_audiences.cli.output import describe, fail, load_settings, open_migrated_store
     from custom_audiences.services.admin import seed_demo
+    from custom_audiences.worker.wakeups import open_wakeups
 
     settings = load_settings()
+    if with_worker is not None:
+        settings = replace(settings, embedded_worker=with_worker)
     store = open_migrated_store(settings.database_url)
+    wakeups = open_wakeups(settings.database_url)
     try:
         try:
-            app = create_app(settings, store)
+            app = create_app(settings, store, wakeups=wakeups)
         except ValueError as exc:  # e.g. a malformed CUSTOM_AUDIENCES_RATE_LIMIT
             fail(f"invalid configuration: {describe(exc)}")
         config = uvicorn.Config(
@@ -60,6 +77,8 @@ def serve(
         if not server.started:
             raise typer.Exit(3)
     finally:
+        if wakeups is not None:
+            wakeups.close()  # also done at shutdown, but a failed start never got there
         store.close()
 
 

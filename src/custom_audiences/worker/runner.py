@@ -18,6 +18,7 @@ from datetime import timedelta
 from custom_audiences.clock import utc_now
 from custom_audiences.store.base import Job, LeaseLost, Store, StoreUnavailable
 from custom_audiences.worker.lease import LeaseKeeper
+from custom_audiences.worker.wakeups import Wakeups
 
 logger = logging.getLogger(__name__)
 
@@ -47,12 +48,14 @@ class Worker:
         poll_interval: float = 1.0,
         lease: timedelta = timedelta(seconds=60),
         gc_batch_size: int = 50_000,
+        wakeups: Wakeups | None = None,
     ) -> None:
         self.worker_id = worker_id or default_worker_id()
         self._store = store
         self._poll_interval = poll_interval
         self._lease = lease
         self._gc_batch_size = gc_batch_size
+        self._wakeups = wakeups
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -125,7 +128,34 @@ class Worker:
 
     def run(self, stop: threading.Event) -> None:
         """Work until ``stop`` is set; the job in hand is always finished first."""
-        logger.info("worker.started id=%s", self.worker_id)
+        logger.info(
+            "worker.started id=%s lease=%.1fs poll=%.1fs",
+            self.worker_id,
+            self._lease.total_seconds(),
+            self._poll_interval,
+        )
+        listener = self._start_listener(stop)
+        try:
+            self._loop(stop)
+        finally:
+            if listener is not None:
+                listener.join(timeout=10)
+        logger.info("worker.stopped id=%s", self.worker_id)
+
+    def _start_listener(self, stop: threading.Event) -> threading.Thread | None:
+        """Wake this loop when another process queues a job (polling stays the fallback)."""
+        if self._wakeups is None:
+            return None
+        listener = threading.Thread(
+            target=self._wakeups.listen,
+            args=(self.wake, stop),
+            name=f"wakeups-{self.worker_id}",
+            daemon=True,
+        )
+        listener.start()
+        return listener
+
+    def _loop(self, stop: threading.Event) -> None:
         backoff = 0.0
         while not stop.is_set():
             self._wake.clear()
@@ -146,7 +176,6 @@ class Worker:
             backoff = 0.0
             if not busy:
                 self._idle(stop)
-        logger.info("worker.stopped id=%s", self.worker_id)
 
     def _idle(self, stop: threading.Event) -> None:
         deadline = time.monotonic() + self._poll_interval
