@@ -71,3 +71,10 @@ def test_serve_on_a_busy_port_fails_before_seeding(tmp_path: Path) -> None:
         assert not store.has_accounts()
     finally:
         store.close()
+
+
+def test_worker_with_a_non_positive_lease_fails_on_one_line(tmp_path: Path) -> None:
+    """--lease-seconds 0 is refused before the worker starts."""
+    done = run_cli(tmp_path, "worker", "--lease-seconds", "0")
+    assert done.returncode == 1
+    assert done.stderr == "error: --lease-seconds must be a positive number of seconds\n"
