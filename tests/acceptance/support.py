@@ -17,6 +17,10 @@ from typing import Any
 
 import httpx
 
+from custom_audiences.domain.accounts import CUSTOM_AUDIENCES_FEATURE
+from custom_audiences.services import admin
+from custom_audiences.store import open_store
+
 CLI = Path(sys.executable).with_name("custom-audiences")
 START_TIMEOUT = 60.0
 JOB_TIMEOUT = 180.0
@@ -138,6 +142,20 @@ class Launcher:
     def kill_all(self) -> None:
         for process in self.started:
             process.kill()
+
+
+def provision_tenant(database_url: str, name: str = "tenant") -> Demo:
+    """Migrate the database and give it an account (feature on), an app and a key, in-process
+    (where no demo is seeded; the admin commands themselves are tested on their own)."""
+    store = open_store(database_url)
+    try:
+        store.upgrade()
+        account = admin.create_account(store, name, frozenset({CUSTOM_AUDIENCES_FEATURE}))
+        app = admin.create_app(store, account.id, name)
+        issued = admin.create_api_key(store, app.id, name)
+    finally:
+        store.close()
+    return Demo(app.id, issued.token, "")
 
 
 def wait_healthy(server: Server) -> None:

@@ -1,14 +1,51 @@
-"""The API document's full sync workflow, over HTTP against the real server."""
+"""The API document's full sync workflow, over HTTP against the real server, on each engine.
+
+SQLite: one ``serve`` (with its embedded worker) and the demo tenant it seeds. PostgreSQL:
+``serve`` and a standalone ``worker`` on a fresh schema, with a tenant provisioned for it.
+"""
 
 from __future__ import annotations
 
-from .support import Launcher, all_users, audiences_path, read_demo, wait_settled
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .support import (
+    Demo,
+    Launcher,
+    Server,
+    all_users,
+    audiences_path,
+    provision_tenant,
+    read_demo,
+    wait_settled,
+)
 
 
-def test_the_documented_sync_workflow(launcher: Launcher) -> None:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Server, Demo]]:
+    """A running server, on each engine as it is deployed, and a tenant to call it with."""
+    if request.param == "sqlite":
+        launcher = Launcher(tmp_path, f"sqlite:///{tmp_path / 'audiences.db'}")
+    else:
+        launcher = Launcher(tmp_path, request.getfixturevalue("postgres_schema_url"))
+    try:
+        if request.param == "sqlite":
+            server = launcher.serve()
+            yield server, read_demo(server.stdout)
+        else:
+            demo = provision_tenant(launcher.database_url)
+            server = launcher.serve()
+            launcher.worker()
+            yield server, demo
+    finally:
+        launcher.kill_all()
+
+
+def test_the_documented_sync_workflow(deployment: tuple[Server, Demo]) -> None:
     """Create, replace, check, add/remove, list, clear and archive behave as documented."""
-    server = launcher.serve()
-    demo = read_demo(server.stdout)
+    server, demo = deployment
     base = audiences_path(demo.app_id)
     one = audiences_path(demo.app_id, "/braze_high_value")
     with server.client(demo.token) as client:
@@ -85,10 +122,9 @@ def test_the_documented_sync_workflow(launcher: Launcher) -> None:
         assert gone.json()["error"]["code"] == "CUSTOM_AUDIENCE_NOT_FOUND"
 
 
-def test_errors_use_the_documented_envelope(launcher: Launcher) -> None:
+def test_errors_use_the_documented_envelope(deployment: tuple[Server, Demo]) -> None:
     """Missing key, wrong key, unknown route: each answers {"error": {code, messages}}."""
-    server = launcher.serve()
-    demo = read_demo(server.stdout)
+    server, demo = deployment
     with server.client() as anonymous:
         unauthorised = anonymous.get(audiences_path(demo.app_id))
         assert unauthorised.status_code == 401

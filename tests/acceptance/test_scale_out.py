@@ -25,10 +25,6 @@ import psycopg
 import pytest
 import redis
 
-from custom_audiences.domain.accounts import CUSTOM_AUDIENCES_FEATURE
-from custom_audiences.services import admin
-from custom_audiences.store import open_store
-
 from .support import (
     JOB_TIMEOUT,
     Launcher,
@@ -37,6 +33,7 @@ from .support import (
     all_users,
     audiences_path,
     free_port,
+    provision_tenant,
     wait_settled,
 )
 
@@ -80,17 +77,8 @@ def redis_database(redis_url: str, number: int) -> str:
 def cluster(postgres_schema_url: str, redis_url: str, tmp_path: Path) -> Iterator[Cluster]:
     redis_db = redis_database(redis_url, SCALE_OUT_REDIS_DB)
     launcher = Launcher(tmp_path, postgres_schema_url, {"CUSTOM_AUDIENCES_REDIS_URL": redis_db})
-    # Provisioned in-process (the admin commands on PostgreSQL are tested elsewhere): the
-    # processes started later find the schema migrated and the tenant in place.
-    store = open_store(postgres_schema_url)
-    try:
-        store.upgrade()
-        account = admin.create_account(store, "scale", frozenset({CUSTOM_AUDIENCES_FEATURE}))
-        app = admin.create_app(store, account.id, "scale")
-        issued = admin.create_api_key(store, app.id, "scale")
-    finally:
-        store.close()
-    cluster = Cluster(launcher, postgres_schema_url, app.id, issued.token)
+    tenant = provision_tenant(postgres_schema_url, "scale")
+    cluster = Cluster(launcher, postgres_schema_url, tenant.app_id, tenant.token)
     try:
         yield cluster
     finally:
@@ -242,6 +230,13 @@ def test_two_workers_apply_fifty_jobs_each_exactly_once(cluster: Cluster) -> Non
         members = list(all_users(clients[n % 2], cluster.path(f"/{vendor_id}/users")))
         assert members == sorted(expected[vendor_id])
         assert wait_settled(clients[0], cluster.path(f"/{vendor_id}"))["user_count"] == len(members)
+    # The clear and the replace superseded two generations: the idle workers delete them.
+    wait_for(lambda: cluster.query("SELECT count(*) FROM stale_generations") == [(0,)])
+    superseded = (
+        "SELECT count(*) FROM members m JOIN audiences a ON a.pk = m.audience_pk"
+        " WHERE m.generation <> a.generation"
+    )
+    assert cluster.query(superseded) == [(0,)]
     applied = [job_ids(APPLIED, worker) for worker in workers]
     assert all(applied), "both workers should have applied jobs"
     every = applied[0] + applied[1]
