@@ -82,7 +82,11 @@ def _embedded_worker(settings: Settings, store: Store, wakeups: Wakeups | None) 
 
 def _on_accepted(worker: Worker | None, wakeups: Wakeups | None) -> Callable[[], None]:
     """After an accepted mutation: wake this process's worker and tell the others."""
-    hooks = [hook for hook in (worker and worker.wake, wakeups and wakeups.notify) if hook]
+    hooks: list[Callable[[], None]] = []
+    if worker is not None:
+        hooks.append(worker.wake)
+    if wakeups is not None:
+        hooks.append(wakeups.notify)
 
     def wake_workers() -> None:
         for hook in hooks:
