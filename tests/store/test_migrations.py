@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
@@ -120,3 +122,64 @@ def test_postgres_upgrade_yields_the_declared_schema(
             admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(declared)))
     assert ("column", "members.user_id", "text NO C") in migrated_catalog
     assert ("storage", "jobs.add_ids", "e") in migrated_catalog  # EXTERNAL: no compression
+
+
+def test_head_revision_constant_names_the_newest_migration() -> None:
+    """HEAD_REVISION, which spares loading Alembic, is the head of the migration scripts."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from custom_audiences.store.migrations import HEAD_REVISION
+    from custom_audiences.store.migrations.runner import SCRIPT_LOCATION
+
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    assert list(ScriptDirectory.from_config(config).get_heads()) == [HEAD_REVISION]
+
+
+def test_schema_revision_is_none_before_and_head_after_upgrade(tmp_path: Path) -> None:
+    """A fresh SQLite file reports no revision; after upgrade() it reports the head."""
+    from custom_audiences.store.migrations import HEAD_REVISION
+    from custom_audiences.store.sql.store import SqlStore
+
+    store = open_store(f"sqlite:///{tmp_path / 'fresh.db'}")
+    assert isinstance(store, SqlStore)
+    assert store.database.schema_revision() is None
+    store.upgrade()
+    assert store.database.schema_revision() == HEAD_REVISION
+    store.close()
+
+
+@pytest.mark.postgres
+def test_postgres_schema_revision_is_none_before_and_head_after_upgrade(
+    postgres_store_url: str,
+) -> None:
+    """A fresh PostgreSQL schema reports no revision; after upgrade() it reports the head."""
+    from custom_audiences.store.migrations import HEAD_REVISION
+    from custom_audiences.store.sql.store import SqlStore
+
+    store = open_store(postgres_store_url)
+    assert isinstance(store, SqlStore)
+    assert store.database.schema_revision() is None
+    store.upgrade()
+    assert store.database.schema_revision() == HEAD_REVISION
+    store.close()
+
+
+def test_upgrading_a_current_database_does_not_load_alembic(tmp_path: Path) -> None:
+    """Once migrated, upgrade() costs one query: Alembic is never imported."""
+    url = f"sqlite:///{tmp_path / 'current.db'}"
+    first = open_store(url)
+    first.upgrade()
+    first.close()
+    script = (
+        "import sys\n"
+        "from custom_audiences.store import open_store\n"
+        f"store = open_store({url!r})\n"
+        "store.upgrade()\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

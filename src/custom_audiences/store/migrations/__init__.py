@@ -1,62 +1,22 @@
-"""Alembic migrations of the schema, run programmatically (no ``alembic.ini`` needed).
+"""Alembic migrations of the schema.
 
 ``env.py`` and ``versions/`` live inside the package so that an installed wheel carries them.
-To author a revision, call ``alembic.command.revision(config_for(connection), ...)``.
+To author a revision, call ``alembic.command.revision(runner.config_for(connection), ...)``
+and move ``HEAD_REVISION`` to it (a test checks the two agree).
+
+Alembic and SQLAlchemy take about a second to import, so they are only imported when a
+migration must actually run: a process whose database is already at ``HEAD_REVISION``
+never loads them.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import NullPool
-
-from custom_audiences.store.base import StoreUnavailable
-
-SCRIPT_LOCATION = Path(__file__).resolve().parent
-SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
-
-
-def config_for(connection: Connection) -> Config:
-    """An Alembic configuration that migrates through an open connection."""
-    config = Config()
-    config.set_main_option("script_location", str(SCRIPT_LOCATION))
-    config.attributes["connection"] = connection
-    return config
+#: The newest revision in ``versions/``.
+HEAD_REVISION = "0001"
 
 
 def upgrade_to_head(sqlalchemy_url: str) -> None:
     """Create or migrate the schema in one transaction; concurrent callers wait their turn."""
-    engine = _engine(sqlalchemy_url)
-    try:
-        with engine.begin() as connection:
-            command.upgrade(config_for(connection), "head")
-    except DBAPIError as error:
-        raise StoreUnavailable(f"schema upgrade failed: {error.orig}") from error
-    finally:
-        engine.dispose()
+    from custom_audiences.store.migrations.runner import run_upgrade
 
-
-def _engine(sqlalchemy_url: str) -> Engine:
-    if not sqlalchemy_url.startswith("sqlite"):
-        return create_engine(sqlalchemy_url, poolclass=NullPool)
-    engine = create_engine(
-        sqlalchemy_url,
-        poolclass=NullPool,
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
-    )
-
-    # pysqlite would run DDL outside any transaction; take the write lock up front instead,
-    # so the whole upgrade is atomic and two processes upgrading at once are serialised.
-    @event.listens_for(engine, "connect")
-    def _manual_transactions(dbapi_connection: object, _record: object) -> None:
-        dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
-
-    @event.listens_for(engine, "begin")
-    def _begin_immediate(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-    return engine
+    run_upgrade(sqlalchemy_url)

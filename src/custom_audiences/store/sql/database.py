@@ -57,6 +57,9 @@ class Database(Protocol):
     def upgrade(self) -> None:
         """Run the Alembic migrations up to the latest revision."""
 
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the database is at; None before the first migration."""
+
     def ping(self) -> None: ...
 
     def close(self) -> None: ...

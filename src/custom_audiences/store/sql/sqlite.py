@@ -97,6 +97,13 @@ class SqliteDatabase:
     def upgrade(self) -> None:
         upgrade_to_head(f"sqlite+pysqlite:///{self._path}")
 
+    def schema_revision(self) -> str | None:
+        with self.read(snapshot=True) as tx:
+            if tx.one("SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'") is None:
+                return None
+            row = tx.one("SELECT version_num FROM alembic_version")
+        return None if row is None else str(row[0])
+
     def ping(self) -> None:
         with self.read() as tx:
             tx.one("SELECT 1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from custom_audiences.store.migrations import HEAD_REVISION
 from custom_audiences.store.sql.accounts import AccountQueries
 from custom_audiences.store.sql.audiences import AudienceQueries
 from custom_audiences.store.sql.database import Database
@@ -19,7 +20,10 @@ class SqlStore(AccountQueries, AudienceQueries, JobQueries):
         return self._db
 
     def upgrade(self) -> None:
-        self._db.upgrade()
+        # Every CLI command upgrades first: a current schema must cost one query, not the
+        # second it takes to load Alembic.
+        if self._db.schema_revision() != HEAD_REVISION:
+            self._db.upgrade()
 
     def ping(self) -> None:
         self._db.ping()
