@@ -29,6 +29,17 @@ def test_a_raw_c1_character_is_skipped() -> None:
     assert (mutation.add, mutation.skipped_count) == (["ok"], 1)
 
 
+@pytest.mark.parametrize("build", [add_remove_mutation, replace_mutation])
+def test_ids_of_a_wrong_length_are_skipped_without_control_characters(build: object) -> None:
+    """Empty and 256-character ids are skipped, 255 characters (counted as code points) kept."""
+    longest = "é" * 255  # 510 bytes of UTF-8, but 255 characters
+    field = "add" if build is add_remove_mutation else "users"
+    raw = msgspec.json.encode({field: ["ok", "", "x" * 256, longest]})
+    assert callable(build)
+    mutation = build(raw)
+    assert (mutation.add, mutation.skipped_count) == (["ok", longest], 2)
+
+
 def test_a_500k_id_body_decodes_into_one_mutation() -> None:
     """The bulk path handles a 10 MB-class body in one piece."""
     ids = [f"user_{i:09d}" for i in range(500_000)]

@@ -14,20 +14,38 @@ fastest way to check 500k identifiers. Outcomes:
 from __future__ import annotations
 
 import re
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import msgspec
 
 from custom_audiences.api.handler_types import AnyRequest
 from custom_audiences.api.schemas import AddRemoveRequest, ReplaceRequest
 from custom_audiences.domain import mutations
-from custom_audiences.domain.identifiers import body_may_hold_control_characters
+from custom_audiences.domain.identifiers import (
+    MAX_IDENTIFIER_LENGTH,
+    body_may_hold_control_characters,
+)
 from custom_audiences.domain.mutations import Mutation
 from custom_audiences.errors import InvalidJson, InvalidPayload
 
 BodyT = TypeVar("BodyT", AddRemoveRequest, ReplaceRequest)
 
 _FIELD_IN_ERROR = re.compile(r"at `\$\.(\w+)")
+
+# The usual body has no identifier of a wrong length. Decoding straight into
+# length-constrained strings checks that inside msgspec at almost no cost, sparing a
+# Python-level pass over 500k identifiers; a body that fails it is decoded again with the
+# plain types and filtered identifier by identifier.
+_CheckedId = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_IDENTIFIER_LENGTH)]
+
+
+class _AddRemoveOfCheckedLengths(msgspec.Struct):
+    add: list[_CheckedId] | msgspec.UnsetType = msgspec.UNSET
+    remove: list[_CheckedId] | msgspec.UnsetType = msgspec.UNSET
+
+
+class _ReplaceOfCheckedLengths(msgspec.Struct):
+    users: list[_CheckedId] | msgspec.UnsetType = msgspec.UNSET
 
 
 async def read_body(request: AnyRequest) -> bytes:
@@ -45,18 +63,29 @@ def decode_json(raw: bytes) -> object:
 
 
 def add_remove_mutation(raw: bytes) -> Mutation:
-    body = _decode(raw, AddRemoveRequest)
+    try:
+        checked = msgspec.json.decode(raw, type=_AddRemoveOfCheckedLengths)
+        add, remove, lengths_checked = checked.add, checked.remove, True
+    except msgspec.DecodeError:
+        body = _decode(raw, AddRemoveRequest)
+        add, remove, lengths_checked = body.add, body.remove, False
     return mutations.add_remove(
-        _present(body.add),
-        _present(body.remove),
+        _present(add),
+        _present(remove),
         check_characters=body_may_hold_control_characters(raw),
+        check_lengths=not lengths_checked,
     )
 
 
 def replace_mutation(raw: bytes) -> Mutation:
-    body = _decode(raw, ReplaceRequest)
+    try:
+        users, lengths_checked = msgspec.json.decode(raw, type=_ReplaceOfCheckedLengths).users, True
+    except msgspec.DecodeError:
+        users, lengths_checked = _decode(raw, ReplaceRequest).users, False
     return mutations.replace(
-        _present(body.users), check_characters=body_may_hold_control_characters(raw)
+        _present(users),
+        check_characters=body_may_hold_control_characters(raw),
+        check_lengths=not lengths_checked,
     )
 
 

@@ -30,18 +30,19 @@ def body_may_hold_control_characters(raw_body: bytes) -> bool:
     return b"\\" in raw_body or b"\x7f" in raw_body or b"\xc2" in raw_body
 
 
-def keep_valid(identifiers: list[str], *, check_characters: bool) -> tuple[list[str], int]:
+def keep_valid(
+    identifiers: list[str], *, check_characters: bool, check_lengths: bool = True
+) -> tuple[list[str], int]:
     """Split a batch into the valid identifiers (order kept) and the count skipped.
 
-    When no character check is needed and every length is in range (the usual case), the
-    list is returned as it is: two C-level passes instead of a Python-level filter.
+    Callers that already know the lengths are in range (the decoder checked them) or that
+    no control character can be present skip those checks; with neither to do, the list is
+    returned as it is.
     """
-    if not identifiers:
-        return identifiers, 0
     if check_characters:
         valid = [i for i in identifiers if is_valid_identifier(i)]
-    elif min(map(len, identifiers)) > 0 and max(map(len, identifiers)) <= MAX_IDENTIFIER_LENGTH:
-        return identifiers, 0
-    else:
+    elif check_lengths:
         valid = [i for i in identifiers if 0 < len(i) <= MAX_IDENTIFIER_LENGTH]
+    else:
+        return identifiers, 0
     return valid, len(identifiers) - len(valid)

@@ -38,13 +38,18 @@ class Mutation:
 
 
 def add_remove(
-    add: list[str] | None, remove: list[str] | None, *, check_characters: bool = True
+    add: list[str] | None,
+    remove: list[str] | None,
+    *,
+    check_characters: bool = True,
+    check_lengths: bool = True,
 ) -> Mutation:
     """Build an incremental mutation; at least one identifier must be sent."""
     if not add and not remove:
         raise EmptyPayload
-    valid_add, skipped_add = keep_valid(add or [], check_characters=check_characters)
-    valid_remove, skipped_remove = keep_valid(remove or [], check_characters=check_characters)
+    checks = {"check_characters": check_characters, "check_lengths": check_lengths}
+    valid_add, skipped_add = keep_valid(add or [], **checks)
+    valid_remove, skipped_remove = keep_valid(remove or [], **checks)
     removed = _distinct(valid_remove)
     added = _distinct(valid_add)
     if removed and not set(removed).isdisjoint(added):
@@ -58,11 +63,15 @@ def add_remove(
     )
 
 
-def replace(users: list[str] | None, *, check_characters: bool = True) -> Mutation:
+def replace(
+    users: list[str] | None, *, check_characters: bool = True, check_lengths: bool = True
+) -> Mutation:
     """Build a replace-all mutation; the list must not be empty."""
     if not users:
         raise EmptyPayload
-    valid, skipped = keep_valid(users, check_characters=check_characters)
+    valid, skipped = keep_valid(
+        users, check_characters=check_characters, check_lengths=check_lengths
+    )
     return Mutation(MutationKind.REPLACE, add=_distinct(valid), skipped_count=skipped)
 
 
