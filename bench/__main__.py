@@ -10,6 +10,7 @@ from pathlib import Path
 from bench import engine, report, scenarios
 from bench.engine import is_postgres
 from bench.server import BenchServer
+from bench.sync import sync_figures
 
 
 def parse() -> argparse.Namespace:
@@ -40,6 +41,7 @@ def main() -> None:
             figures = scenarios.ingest(bench)
             figures += scenarios.replace_and_clear(bench)
             figures += scenarios.export(bench)
+            figures += sync_figures(server, workdir, sizes.export)
             versions = engine.server_versions(database_url)
     info = report.machine() | {
         "engine": "postgresql" if is_postgres(database_url) else "sqlite",
