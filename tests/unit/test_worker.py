@@ -266,3 +266,35 @@ def test_run_returns_when_its_stop_event_is_set(store: ScriptedStore, worker: Wo
 def test_default_worker_ids_are_distinct(store: ScriptedStore) -> None:
     """Two workers in one process never share a lease identity."""
     assert Worker(store).worker_id != Worker(store).worker_id
+
+
+def test_a_job_in_hand_outlasts_an_unavailable_database(
+    store: ScriptedStore,
+    app_id: str,
+    worker: Worker,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In the loop, more StoreUnavailable applies than MAX_CLAIMS are waited out; no failure."""
+    monkeypatch.setattr(runner, "BACKOFF_FIRST", 0.01)
+    enqueue(store, app_id, ["a"])
+    store.apply_failures = [StoreUnavailable("disk full")] * (MAX_CLAIMS + 2)
+    with caplog.at_level(logging.WARNING):
+        worker.start()
+        assert eventually(lambda: audience(store, app_id).status is AudienceStatus.READY)
+    waits = [m for r in caplog.records if (m := r.getMessage()).startswith("worker.apply_store")]
+    assert len(waits) == MAX_CLAIMS + 2
+    assert audience(store, app_id).last_job_result == JobResult(1, 0, 0)
+
+
+def test_stopping_gives_up_a_job_waiting_for_the_database(
+    store: ScriptedStore, app_id: str, worker: Worker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stop during the wait returns promptly and leaves the job pending for a later claim."""
+    monkeypatch.setattr(runner, "BACKOFF_FIRST", 30.0)
+    enqueue(store, app_id, ["a"])
+    store.apply_failures = [StoreUnavailable("read-only")]
+    worker.start()
+    assert eventually(lambda: not store.apply_failures)
+    assert worker.stop(timeout=5)
+    assert audience(store, app_id).status is AudienceStatus.PROCESSING

@@ -59,14 +59,17 @@ class Worker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        #: The stop event of the running loop, if any (a job in hand waits on it).
+        self._running: threading.Event | None = None
 
     # -- one step at a time (tests and the loop) -------------------------------------
     def run_once(self) -> bool:
         """Claim one job and see it through; False when there was nothing to claim.
 
-        ``StoreUnavailable`` propagates (the job's lease lapses and it is claimed again
-        once the database is back); any other apply error is retried in place, then the
-        job is marked failed.
+        While the loop runs, an unavailable database is waited out with the job in hand;
+        otherwise ``StoreUnavailable`` propagates (the job's lease lapses and it is claimed
+        again once the database is back). Any other apply error is retried in place, then
+        the job is marked failed.
         """
         job = self._store.claim_job(self.worker_id, utc_now(), self._lease)
         if job is None:
@@ -87,21 +90,25 @@ class Worker:
         return deleted
 
     def _apply(self, job: Job) -> None:
-        for attempt in range(len(self.retry_delays) + 1):
+        attempt, outage = 0, 0.0
+        while True:
             started = time.perf_counter()
             try:
                 result = self._store.apply_job(job, self.worker_id, utc_now())
             except LeaseLost:
                 logger.warning("worker.lease_lost job=%d", job.id)
                 return
-            except StoreUnavailable:
-                raise
+            except StoreUnavailable as error:
+                outage = _next_backoff(outage)
+                if not self._outlast(job, error, outage):
+                    raise
             except Exception:
-                logger.exception("worker.apply_error job=%d attempt=%d", job.id, attempt + 1)
-                if attempt == len(self.retry_delays):
+                attempt += 1
+                logger.exception("worker.apply_error job=%d attempt=%d", job.id, attempt)
+                if attempt > len(self.retry_delays):
                     self._fail(job, reason="apply kept failing")
                     return
-                time.sleep(self.retry_delays[attempt])
+                time.sleep(self.retry_delays[attempt - 1])
             else:
                 logger.info(
                     "worker.job_applied job=%d kind=%s processed=%d skipped=%d seconds=%.3f",
@@ -112,6 +119,23 @@ class Worker:
                     time.perf_counter() - started,
                 )
                 return
+
+    def _outlast(self, job: Job, error: StoreUnavailable, backoff: float) -> bool:
+        """Wait, job in hand, for the database to come back; False to give the job up.
+
+        A database that is down, full or read-only is no fault of the job: dropping it to
+        let its lease lapse would delay it by a lease once the database is back, and count a
+        claim against ``MAX_CLAIMS``, so that a long outage would fail accepted jobs. Only a
+        stopping loop (or a single ``run_once`` outside one) gives the job up.
+        """
+        stop = self._running
+        if stop is None or stop.is_set():
+            return False
+        pause = _jittered(backoff)
+        logger.warning(
+            "worker.apply_store_unavailable job=%d retry_in=%.2f error=%s", job.id, pause, error
+        )
+        return not stop.wait(pause)
 
     def _fail(self, job: Job, *, reason: str) -> None:
         try:
@@ -135,9 +159,11 @@ class Worker:
             self._poll_interval,
         )
         listener = self._start_listener(stop)
+        self._running = stop
         try:
             self._loop(stop)
         finally:
+            self._running = None
             if listener is not None:
                 listener.join(timeout=10)
         logger.info("worker.stopped id=%s", self.worker_id)
