@@ -18,7 +18,14 @@ from custom_audiences.store.migrations import upgrade_to_head
 from custom_audiences.store.sql.database import IdsColumn, Params, Row
 
 POOL_MAX_SIZE = 10
-POOL_TIMEOUT_SECONDS = 10.0  # how long a transaction waits for a connection
+#: How long a transaction waits for a connection: ample for the queue of a healthy pool,
+#: short enough that while the database is away a request gets its 503 promptly.
+POOL_TIMEOUT_SECONDS = 3.0
+#: A pool that cannot connect retries with a growing delay, but gives up after this long,
+#: and the next request starts afresh: it reconnects within seconds of the database's
+#: return, however long the outage (psycopg_pool's default, 5 minutes, let the delay grow
+#: to minutes).
+RECONNECT_SECONDS = 10.0
 # Errors that say the database is missing something or refuses us, not that our SQL is wrong.
 OPERATIONAL_PROGRAMMING_ERRORS = (errors.UndefinedTable, errors.InsufficientPrivilege)
 
@@ -159,8 +166,13 @@ class PostgresDatabase:
                     min_size=1,
                     max_size=POOL_MAX_SIZE,
                     timeout=self._pool_timeout,
+                    reconnect_timeout=RECONNECT_SECONDS,
                     name="custom-audiences",
                     configure=_configure,
+                    # An empty round trip before each checkout: a connection broken while
+                    # idle (the server restarted, a proxy dropped it) is replaced instead of
+                    # failing the request that drew it.
+                    check=ConnectionPool.check_connection,
                     open=True,
                 )
             return self._pool
