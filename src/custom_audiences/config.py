@@ -26,6 +26,9 @@ class Settings:
     worker_lease_seconds: float = 60.0
     #: How often an idle worker looks for jobs when nothing woke it sooner.
     worker_poll_seconds: float = 1.0
+    #: How long a client may take to send a request's line and headers, and the longest
+    #: its body may stall; past it the request is refused (408) and the connection closed.
+    read_timeout_seconds: float = 20.0
 
     @property
     def is_postgres(self) -> bool:
@@ -57,6 +60,7 @@ class Settings:
             embedded_worker=None if embedded is None else embedded.lower() in {"1", "true", "yes"},
             worker_lease_seconds=_seconds(values, "WORKER_LEASE_SECONDS", 60.0),
             worker_poll_seconds=_seconds(values, "WORKER_POLL_SECONDS", 1.0),
+            read_timeout_seconds=_seconds(values, "READ_TIMEOUT_SECONDS", 20.0),
         )
 
 

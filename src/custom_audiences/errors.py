@@ -15,6 +15,7 @@ Every error is rendered by a single handler (``api/errors.py``) into
     ├── CannotArchiveWhileProcessing    409 CANNOT_ARCHIVE_WHILE_PROCESSING
     ├── PayloadTooLarge                 413 PAYLOAD_TOO_LARGE
     ├── RequestHeadersTooLarge          431 REQUEST_HEADERS_TOO_LARGE  (sent by the HTTP server)
+    ├── RequestTimeout                  408 REQUEST_TIMEOUT  (sent by the HTTP server)
     ├── ValidationFailed                422 VALIDATION_FAILED
     ├── EmptyPayload                    422 EMPTY_PAYLOAD
     ├── InvalidPayload                  422 INVALID_PAYLOAD
@@ -124,6 +125,13 @@ class RequestHeadersTooLarge(ApiError):
 
     status = 431
     code = "REQUEST_HEADERS_TOO_LARGE"
+
+
+class RequestTimeout(ApiError):
+    """The request was not received in time"""
+
+    status = 408
+    code = "REQUEST_TIMEOUT"
 
 
 class ValidationFailed(ApiError):

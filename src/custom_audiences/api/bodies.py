@@ -17,6 +17,7 @@ import re
 from typing import Annotated, TypeVar
 
 import msgspec
+from litestar.exceptions import InternalServerException
 
 from custom_audiences.api.handler_types import AnyRequest
 from custom_audiences.api.schemas import AddRemoveRequest, ReplaceRequest
@@ -26,7 +27,7 @@ from custom_audiences.domain.identifiers import (
     body_may_hold_control_characters,
 )
 from custom_audiences.domain.mutations import Mutation
-from custom_audiences.errors import InvalidJson, InvalidPayload
+from custom_audiences.errors import InvalidJson, InvalidPayload, RequestTimeout
 
 BodyT = TypeVar("BodyT", AddRemoveRequest, ReplaceRequest)
 
@@ -50,8 +51,16 @@ class _ReplaceOfCheckedLengths(msgspec.Struct):
 
 async def read_body(request: AnyRequest) -> bytes:
     """The whole body; over the app's limit (Content-Length, or bytes counted as they
-    stream in) Litestar raises ``RequestEntityTooLarge`` before buffering more."""
-    return await request.body()
+    stream in) Litestar raises ``RequestEntityTooLarge`` before buffering more.
+
+    A body cut short (the client went away, or stalled past the server's read timeout)
+    is ``RequestTimeout``, not the 500 Litestar raises for it: nobody is left to answer,
+    and it is no fault of the server.
+    """
+    try:
+        return await request.body()
+    except InternalServerException:  # Litestar's "client disconnected prematurely"
+        raise RequestTimeout("The request body was not received whole") from None
 
 
 def decode_json(raw: bytes) -> object:

@@ -1,26 +1,40 @@
-"""uvicorn's httptools protocol with a cap on the request line and headers.
+"""uvicorn's httptools protocol with limits on request heads: their size, and how long they take.
 
-httptools has no header size limit of its own (h11 has one), so a client could make the
-server buffer an endless request head. This protocol counts the bytes received while a
-request head is incomplete and answers 431 once they pass ``MAX_HEAD_BYTES``.
+httptools has no header size limit of its own (h11 has one), and uvicorn has no read
+timeout at all: a client could make the server buffer an endless request head, or hold a
+connection (and, mid-body, a request task) forever by sending nothing, or one byte now
+and then. This protocol adds:
+
+- a size cap: past ``MAX_HEAD_BYTES`` of an incomplete head, 431 and the connection closes;
+- a head deadline: the request line and headers must arrive within ``read_timeout``
+  seconds of the connection (or, on a kept-alive one, of the request's first byte);
+- a body stall limit: once the head is in, no ``read_timeout`` seconds may pass without a
+  byte of the body (while the server itself is not the one pausing the reads).
+
+A deadline missed with part of a request received is answered 408; a connection that
+never sent a byte is just closed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from custom_audiences.errors import RequestHeadersTooLarge
+from custom_audiences.errors import ApiError, RequestHeadersTooLarge, RequestTimeout
+
+logger = logging.getLogger(__name__)
 
 MAX_HEAD_BYTES = 64 * 1024
+READ_TIMEOUT_SECONDS = 20.0
+_REASONS = {431: b"Request Header Fields Too Large", 408: b"Request Timeout"}
 
 
-def _head_too_large_response(default_headers: list[tuple[bytes, bytes]]) -> bytes:
-    error = RequestHeadersTooLarge()
+def _error_response(error: ApiError, default_headers: list[tuple[bytes, bytes]]) -> bytes:
     body = json.dumps({"error": {"code": error.code, "messages": error.messages}}).encode()
-    lines = [b"HTTP/1.1 431 Request Header Fields Too Large"]
+    lines = [b"HTTP/1.1 %d %s" % (error.status, _REASONS[error.status])]
     lines += [name + b": " + value for name, value in default_headers]
     lines += [
         b"content-type: application/json",
@@ -31,29 +45,95 @@ def _head_too_large_response(default_headers: list[tuple[bytes, bytes]]) -> byte
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    read_timeout = READ_TIMEOUT_SECONDS
     _head_open = True  # waiting for (the rest of) a request line and headers
     _head_bytes = 0
+    _reading = False  # a request is under way and incomplete: its deadline applies
+    _deadline = 0.0
+    _timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._head_open, self._head_bytes = True, 0
         super().connection_made(transport)
+        self._expect_request()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_expecting()
+        super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         if self._head_open:
+            if not self._reading:  # the first byte of a request on a kept-alive connection
+                self._expect_request()
             self._head_bytes += len(data)
+        else:
+            self._deadline = self.loop.time() + self.read_timeout  # the body moves on
         super().data_received(data)
         # Checked after parsing, so a chunk that completes the head (and brings body bytes
         # along, as a large POST does) never counts against the limit.
         if self._head_open and self._head_bytes > MAX_HEAD_BYTES:
-            self._head_open = False
-            if not self.transport.is_closing():
-                self.transport.write(_head_too_large_response(self.server_state.default_headers))
-                self.transport.close()
+            self._refuse(RequestHeadersTooLarge())
 
     def on_headers_complete(self) -> None:
         self._head_open, self._head_bytes = False, 0
+        self._deadline = self.loop.time() + self.read_timeout  # now a stall limit on the body
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         self._head_open = True
+        self._stop_expecting()  # what follows is the app's time, then keep-alive's
         super().on_message_complete()
+
+    # -- deadlines ----------------------------------------------------------------------
+    def _expect_request(self) -> None:
+        self._reading = True
+        self._deadline = self.loop.time() + self.read_timeout
+        if self._timer is None:
+            self._timer = self.loop.call_at(self._deadline, self._check_deadline)
+
+    def _stop_expecting(self) -> None:
+        self._reading = False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def _check_deadline(self) -> None:
+        self._timer = None
+        if not self._reading or self.transport.is_closing():
+            return
+        now = self.loop.time()
+        if self.flow.read_paused or self._awaits_continue():
+            # The server is the one holding things up (it paused reading for a pipelined
+            # request or an unconsumed body, or owes a 100 Continue): wait on.
+            self._deadline = now + self.read_timeout
+        if now < self._deadline:
+            self._timer = self.loop.call_at(self._deadline, self._check_deadline)
+            return
+        phase = "head" if self._head_open else "body"
+        logger.info("http.read_timeout client=%s phase=%s", self.client, phase)
+        if self._head_open and self._head_bytes == 0:
+            self.transport.close()  # nothing was asked: nothing to answer
+        elif self._head_open or not (self.cycle and self.cycle.response_started):
+            self._refuse(RequestTimeout())
+        else:
+            self.transport.close()
+
+    def _awaits_continue(self) -> bool:
+        return not self._head_open and bool(self.cycle and self.cycle.waiting_for_100_continue)
+
+    def _refuse(self, error: ApiError) -> None:
+        self._head_open = self._reading = False
+        self._stop_expecting()
+        if not self.transport.is_closing():
+            self.transport.write(_error_response(error, self.server_state.default_headers))
+            self.transport.close()
+
+
+def bounded_protocol(read_timeout: float) -> type[BoundedHttpToolsProtocol]:
+    """The protocol class with this read timeout, for ``uvicorn.Config(http=...)``."""
+
+    class Configured(BoundedHttpToolsProtocol):
+        pass
+
+    Configured.read_timeout = read_timeout
+    return Configured

@@ -36,7 +36,7 @@ def serve(
 
     from custom_audiences.api.app import create_app
     from custom_audiences.cli.demo import demo_banner
-    from custom_audiences.cli.http_protocol import BoundedHttpToolsProtocol
+    from custom_audiences.cli.http_protocol import bounded_protocol
     from custom_audiences.cli.logs import serve_log_config
     from custom_audiences.cli.output import describe, fail, load_settings, open_migrated_store
     from custom_audiences.services.admin import seed_demo
@@ -57,7 +57,7 @@ def serve(
             host=host,
             port=port,
             loop="uvloop",
-            http=BoundedHttpToolsProtocol,
+            http=bounded_protocol(settings.read_timeout_seconds),
             lifespan="on",
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
