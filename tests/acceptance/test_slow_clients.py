@@ -116,3 +116,15 @@ def test_a_slow_but_steady_body_is_received(server: Server, demo: Demo) -> None:
             time.sleep(READ_TIMEOUT * 0.6)
             sock.sendall(piece)
         assert sock.recv(65536).startswith(b"HTTP/1.1 202 ")
+
+
+def test_an_oversized_head_sent_whole_is_refused(server: Server) -> None:
+    """70 KB of headers arriving complete in one piece get 431, like a head that keeps coming."""
+    with connect(server) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 70_000 + b"\r\n\r\n")
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n")
+    assert json.loads(body)["error"]["code"] == "REQUEST_HEADERS_TOO_LARGE"

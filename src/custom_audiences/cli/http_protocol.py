@@ -5,7 +5,8 @@ timeout at all: a client could make the server buffer an endless request head, o
 connection (and, mid-body, a request task) forever by sending nothing, or one byte now
 and then. This protocol adds:
 
-- a size cap: past ``MAX_HEAD_BYTES`` of an incomplete head, 431 and the connection closes;
+- a size cap: a head over ``MAX_HEAD_BYTES`` (whether it arrives whole or keeps coming)
+  is answered 431, and the connection closes;
 - a head deadline: the request line and headers must arrive within ``read_timeout``
   seconds of the connection (or, on a kept-alive one, of the request's first byte);
 - a body stall limit: once the head is in, no ``read_timeout`` seconds may pass without a
@@ -47,7 +48,9 @@ def _error_response(error: ApiError, default_headers: list[tuple[bytes, bytes]])
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
     read_timeout = READ_TIMEOUT_SECONDS
     _head_open = True  # waiting for (the rest of) a request line and headers
-    _head_bytes = 0
+    _head_bytes = 0  # bytes received while the head was incomplete
+    _head_size = 0  # the parsed head's request line and headers
+    _too_large = False
     _reading = False  # a request is under way and incomplete: its deadline applies
     _deadline = 0.0
     _timer: asyncio.TimerHandle | None = None
@@ -71,15 +74,36 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().data_received(data)
         # Checked after parsing, so a chunk that completes the head (and brings body bytes
         # along, as a large POST does) never counts against the limit.
-        if self._head_open and self._head_bytes > MAX_HEAD_BYTES:
+        if self._too_large or (self._head_open and self._head_bytes > MAX_HEAD_BYTES):
             self._refuse(RequestHeadersTooLarge())
+
+    def on_message_begin(self) -> None:
+        self._head_size = 0
+        super().on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        self._head_size += len(url)
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._head_size += len(name) + len(value) + 4  # ": " and CRLF
+        super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
         self._head_open, self._head_bytes = False, 0
+        if self._head_size > MAX_HEAD_BYTES:
+            self._too_large = True  # arrived whole: refused once parsing stops, never run
+            return
         self._deadline = self.loop.time() + self.read_timeout  # now a stall limit on the body
         super().on_headers_complete()
 
+    def on_body(self, body: bytes) -> None:
+        if not self._too_large:
+            super().on_body(body)
+
     def on_message_complete(self) -> None:
+        if self._too_large:
+            return
         self._head_open = True
         self._stop_expecting()  # what follows is the app's time, then keep-alive's
         super().on_message_complete()
