@@ -1,5 +1,5 @@
-"""Slow clients: trickled heads, stalled bodies and silent connections are cut off by the read
-timeout, while normal requests go on being served beside them."""
+"""Slow clients: trickled heads, trickled or stalled bodies and silent connections are cut off
+by the read timeout, while normal requests go on being served beside them."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def server(launcher: Launcher) -> Server:
 
 
 def trickle(sockets: list[socket.socket], stop: threading.Event) -> None:
-    """One header byte per connection every 0.2 s, for as long as the server takes them."""
+    """One byte per connection every 0.2 s, for as long as the server takes them."""
     while not stop.wait(0.2):
         for sock in list(sockets):
             try:
@@ -66,18 +66,23 @@ def test_slow_connections_are_cut_off_and_do_not_starve_others(server: Server, d
     """50 slow connections hang about; normal requests still succeed; then all 50 are cut."""
     with server.client(demo.token) as client, ExitStack() as stack:
         path = create_audience(client, demo, "slow")
-        trickled, stalled, silent = [], [], []
+        trickled: list[socket.socket] = []  # heads, then bodies, a byte at a time
+        stalled, silent = [], []
+        mutation = (
+            f"POST {path}/users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {demo.token}\r\n"
+            f'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{"add": ["a'
+        ).encode()
         for n in range(SLOW):
             sock = stack.enter_context(connect(server))
-            if n % 5 < 2:  # a head that never ends
+            kind = n % 10
+            if kind < 3:  # a head that never ends
                 sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
                 trickled.append(sock)
-            elif n % 5 < 4:  # a mutation whose body stops after 10 of 1000 bytes
-                sock.sendall(
-                    f"POST {path}/users HTTP/1.1\r\nHost: x\r\n"
-                    f"Authorization: Bearer {demo.token}\r\nContent-Type: application/json\r\n"
-                    f'Content-Length: 1000\r\n\r\n{{"add": ["a'.encode()
-                )
+            elif kind < 5:  # a body trickled more slowly than any real upload
+                sock.sendall(mutation)
+                trickled.append(sock)
+            elif kind < 8:  # a body that stops after 10 of its 1000 bytes
+                sock.sendall(mutation)
                 stalled.append(sock)
             else:  # connected, and not a byte sent
                 silent.append(sock)
@@ -101,10 +106,11 @@ def test_slow_connections_are_cut_off_and_do_not_starve_others(server: Server, d
 
 
 def test_a_slow_but_steady_body_is_received(server: Server, demo: Demo) -> None:
-    """A body sent in pieces, each pause shorter than the read timeout, still gets its 202."""
+    """A body sent in pieces, at a pace well above the minimum and each pause shorter than
+    the read timeout, gets its 202 though it takes longer than the timeout overall."""
     with server.client(demo.token) as client:
         path = create_audience(client, demo, "steady")
-    body = json.dumps({"add": [f"steady-{n}" for n in range(50)]}).encode()
+    body = json.dumps({"add": [f"steady-{n:08d}" for n in range(400)]}).encode()  # ~8 KB
     pieces = [body[i : i + len(body) // 4 + 1] for i in range(0, len(body), len(body) // 4 + 1)]
     with connect(server) as sock:
         sock.sendall(

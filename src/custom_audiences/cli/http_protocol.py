@@ -9,8 +9,10 @@ and then. This protocol adds:
   is answered 431, and the connection closes;
 - a head deadline: the request line and headers must arrive within ``read_timeout``
   seconds of the connection (or, on a kept-alive one, of the request's first byte);
-- a body stall limit: once the head is in, no ``read_timeout`` seconds may pass without a
-  byte of the body (while the server itself is not the one pausing the reads).
+- body limits: once the head is in, no ``read_timeout`` seconds may pass without a byte
+  of the body, and the body must keep an average pace of ``MIN_BODY_BYTES_PER_SECOND``
+  after a ``read_timeout`` of grace (so that a byte every few seconds cannot hold the
+  connection either), time the server itself pauses reading not counted.
 
 A deadline missed with part of a request received is answered 408; a connection that
 never sent a byte is just closed.
@@ -30,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 MAX_HEAD_BYTES = 64 * 1024
 READ_TIMEOUT_SECONDS = 20.0
+#: The slowest average pace a body may keep: 10 MiB still have 2 hours 50 minutes.
+MIN_BODY_BYTES_PER_SECOND = 1024
 _REASONS = {431: b"Request Header Fields Too Large", 408: b"Request Timeout"}
 
 
@@ -52,7 +56,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     _head_size = 0  # the parsed head's request line and headers
     _too_large = False
     _reading = False  # a request is under way and incomplete: its deadline applies
-    _deadline = 0.0
+    _deadline = 0.0  # the head's deadline, or the body's next stall deadline
+    _body_start = 0.0
+    _body_bytes = 0
     _timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -71,6 +77,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self._head_bytes += len(data)
         else:
             self._deadline = self.loop.time() + self.read_timeout  # the body moves on
+            self._body_bytes += len(data)
         super().data_received(data)
         # Checked after parsing, so a chunk that completes the head (and brings body bytes
         # along, as a large POST does) never counts against the limit.
@@ -94,7 +101,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self._head_size > MAX_HEAD_BYTES:
             self._too_large = True  # arrived whole: refused once parsing stops, never run
             return
-        self._deadline = self.loop.time() + self.read_timeout  # now a stall limit on the body
+        self._body_start, self._body_bytes = self.loop.time(), 0
+        self._deadline = self._body_start + self.read_timeout  # now the body's stall limit
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:
@@ -128,10 +136,15 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         now = self.loop.time()
         if self.flow.read_paused or self._awaits_continue():
             # The server is the one holding things up (it paused reading for a pipelined
-            # request or an unconsumed body, or owes a 100 Continue): wait on.
+            # request or an unconsumed body, or owes a 100 Continue): start over from now.
             self._deadline = now + self.read_timeout
-        if now < self._deadline:
-            self._timer = self.loop.call_at(self._deadline, self._check_deadline)
+            self._body_start = now - self._body_bytes / MIN_BODY_BYTES_PER_SECOND
+        deadline = self._deadline
+        if not self._head_open:
+            paced = self._body_start + self.read_timeout
+            deadline = min(deadline, paced + self._body_bytes / MIN_BODY_BYTES_PER_SECOND)
+        if now < deadline:
+            self._timer = self.loop.call_at(deadline, self._check_deadline)
             return
         phase = "head" if self._head_open else "body"
         logger.info("http.read_timeout client=%s phase=%s", self.client, phase)
