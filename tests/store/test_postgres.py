@@ -1,15 +1,16 @@
-"""PostgreSQL specifics: an unreachable or read-only server is StoreUnavailable."""
+"""PostgreSQL specifics: unreachable or read-only servers, query planning and statistics."""
 
 from __future__ import annotations
 
 import pytest
 
+from custom_audiences.domain import mutations
 from custom_audiences.store import open_store
 from custom_audiences.store.base import StoreUnavailable
-from custom_audiences.store.sql import SqlStore
+from custom_audiences.store.sql import SqlStore, postgres
 from custom_audiences.store.sql.postgres import PostgresDatabase
 
-from .conftest import add_app, with_settings
+from .conftest import World, add_app, with_settings
 
 
 def test_an_unreachable_server_is_unavailable() -> None:
@@ -45,4 +46,31 @@ def test_statements_are_planned_for_their_parameters(postgres_store_url: str) ->
     assert isinstance(store, SqlStore)
     with store.database.read() as tx:
         assert tx.one("SHOW plan_cache_mode") == ("force_custom_plan",)
+    store.close()
+
+
+def _members_reltuples(store: SqlStore) -> float:
+    with store.database.read() as tx:
+        row = tx.one("SELECT reltuples FROM pg_class WHERE oid = 'members'::regclass")
+    assert row is not None
+    return float(row[0])
+
+
+@pytest.mark.postgres
+def test_a_large_insert_refreshes_the_planner_statistics(
+    postgres_store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Below the threshold the members table stays unanalysed (-1); an insert at the threshold
+    is followed by ANALYZE, so a big new generation is paged by index, not sorted whole."""
+    monkeypatch.setattr(postgres, "ANALYZE_AFTER_ROWS", 1_000)
+    store = open_store(postgres_store_url)
+    assert isinstance(store, SqlStore)
+    store.upgrade()
+    world = World(store)
+    add_app(store, "app_1")
+    world.audience()
+    world.run(mutations.add_remove([f"s{n}" for n in range(10)], None))
+    assert _members_reltuples(store) == -1
+    world.run(mutations.add_remove([f"b{n:04d}" for n in range(1_000)], None))
+    assert _members_reltuples(store) == 1_010
     store.close()
