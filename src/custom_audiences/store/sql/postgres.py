@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import select
 import threading
 import time
@@ -23,8 +24,10 @@ from custom_audiences.store.sql.database import IdsColumn, Params, Row
 
 logger = logging.getLogger(__name__)
 
-#: An insert of this many members is followed by ANALYZE (see _refresh_statistics).
+#: An insert of this many members is followed by ANALYZE (see _refresh_statistics), unless
+#: this process ran one less than ANALYZE_EVERY_SECONDS ago.
 ANALYZE_AFTER_ROWS = 50_000
+ANALYZE_EVERY_SECONDS = 30.0
 POOL_MAX_SIZE = 10
 #: How long a transaction waits for a connection: ample for the queue of a healthy pool,
 #: short enough that while the database is away a request gets its 503 promptly.
@@ -122,6 +125,7 @@ class PostgresDatabase:
         self._pool: ConnectionPool[psycopg.Connection[TupleRow]] | None = None
         self._idle_check = _IdleCheck()
         self._lock = threading.Lock()
+        self._next_analyze = -math.inf
         self._closed = False
 
     @contextmanager
@@ -141,8 +145,19 @@ class PostgresDatabase:
             connection.read_only = None  # the server default: a read-only server refuses
             tx = PostgresTx(connection)
             yield tx
-        if tx.inserted >= ANALYZE_AFTER_ROWS:
+        if tx.inserted >= ANALYZE_AFTER_ROWS and self._analyze_due():
             self._refresh_statistics()
+
+    def _analyze_due(self) -> bool:
+        """At most one ANALYZE per ANALYZE_EVERY_SECONDS from this process: on a large table
+        one costs up to a second. What is inserted in between is counted by the next large
+        insert after the pause (or by autovacuum), not at once."""
+        with self._lock:
+            now = time.monotonic()
+            if now < self._next_analyze:
+                return False
+            self._next_analyze = now + ANALYZE_EVERY_SECONDS
+            return True
 
     def _refresh_statistics(self) -> None:
         """ANALYZE the members table after a large insert (it is committed by now).
