@@ -40,6 +40,8 @@ class BenchServer:
 
     database_url: str
     workdir: Path
+    #: False: jobs wait for ``worker`` processes that the scenario starts itself.
+    embedded_worker: bool = True
 
     def __enter__(self) -> BenchServer:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("CUSTOM_AUDIENCES_")}
@@ -48,7 +50,7 @@ class BenchServer:
             "CUSTOM_AUDIENCES_RATE_LIMIT": "1000000000/minute",
             "CUSTOM_AUDIENCES_REPLACE_INTERVAL_SECONDS": "0",
             # One worker in the server process on either engine, so runs compare.
-            "CUSTOM_AUDIENCES_EMBEDDED_WORKER": "1",
+            "CUSTOM_AUDIENCES_EMBEDDED_WORKER": "1" if self.embedded_worker else "0",
         }
         self.port = _free_port()
         self.log = (self.workdir / "serve.log").open("wb")
