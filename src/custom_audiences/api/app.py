@@ -95,9 +95,14 @@ def _on_accepted(worker: Worker | None, wakeups: Wakeups | None) -> Callable[[],
     return wake_workers
 
 
-def _running(worker: Worker | None, wakeups: Wakeups | None) -> AbstractAsyncContextManager[None]:
+def _running(
+    worker: Worker | None, wakeups: Wakeups | None
+) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """The lifespan as a factory: Litestar makes a fresh context manager per startup, so the
+    app can be started again after a shutdown (a context manager object enters only once)."""
+
     @asynccontextmanager
-    async def run_worker() -> AsyncIterator[None]:
+    async def run_worker(_app: Litestar) -> AsyncIterator[None]:
         if worker is not None:
             worker.start()
         try:
@@ -108,4 +113,4 @@ def _running(worker: Worker | None, wakeups: Wakeups | None) -> AbstractAsyncCon
             if wakeups is not None:
                 wakeups.close()
 
-    return run_worker()
+    return run_worker
