@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from custom_audiences.domain import mutations
-from custom_audiences.domain.audiences import AudienceStatus
+from custom_audiences.domain.audiences import Audience, AudienceStatus
 from custom_audiences.errors import (
     AudienceNotFound,
     InvalidPayload,
@@ -184,3 +185,33 @@ def test_member_pages_are_empty_with_a_warning_while_processing(
     submit.clear(APP, "aud")
     listing = MemberService(store).list_page(APP, "aud", None, 10)
     assert (listing.users, listing.has_more, listing.warning) == ([], False, PROCESSING_WARNING)
+
+
+class CountingStore(InMemoryStore):
+    """Counts enqueue attempts (each a write transaction on a SQL store)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.enqueues = 0
+
+    def enqueue_mutation(self, *args: Any, **kwargs: Any) -> Audience:
+        self.enqueues += 1
+        return super().enqueue_mutation(*args, **kwargs)
+
+
+def test_a_mutation_of_a_processing_audience_is_refused_before_any_write(clock: Clock) -> None:
+    """409 for an audience already processing is decided on the read, after the body checks."""
+    store = CountingStore()
+    audiences = AudienceService(store, clock)
+    submit = MutationService(store, timedelta(hours=12), clock=clock)
+    create(audiences)
+    submit.clear(APP, "aud")
+
+    def invalid() -> mutations.Mutation:
+        raise InvalidPayload
+
+    with pytest.raises(InvalidPayload):  # the body is still checked first
+        submit.submit(APP, "aud", invalid)
+    with pytest.raises(MutationInProgress):
+        submit.clear(APP, "aud")
+    assert store.enqueues == 1

@@ -12,9 +12,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from custom_audiences.clock import utc_now
-from custom_audiences.domain.audiences import Audience, require_possible_vendor_id
+from custom_audiences.domain.audiences import (
+    Audience,
+    AudienceStatus,
+    require_possible_vendor_id,
+)
 from custom_audiences.domain.mutations import Mutation, clear
-from custom_audiences.errors import AudienceNotFound
+from custom_audiences.errors import AudienceNotFound, MutationInProgress
 from custom_audiences.store.base import Store
 
 
@@ -43,9 +47,15 @@ class MutationService:
         answers 404 whatever the body holds.
         """
         require_possible_vendor_id(vendor_id)
-        if self._store.get_audience(app_id, vendor_id) is None:
+        current = self._store.get_audience(app_id, vendor_id)
+        if current is None:
             raise AudienceNotFound
         mutation = build()
+        if current.status is AudienceStatus.PROCESSING:
+            # Pending when the request came: refused without queueing for the write lock
+            # (under load most mutations of a busy audience end here). The enqueue checks
+            # again, under the lock, for one that starts in between.
+            raise MutationInProgress
         audience = self._store.enqueue_mutation(
             app_id, vendor_id, mutation, self._clock(), self._replace_interval
         )
