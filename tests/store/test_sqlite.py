@@ -12,14 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from custom_audiences.domain import mutations
 from custom_audiences.store import open_store
 from custom_audiences.store.base import StoreUnavailable
 from custom_audiences.store.memory import InMemoryStore
 from custom_audiences.store.sql import SqlStore
 from custom_audiences.store.sql.sqlite import SqliteDatabase
 
-from .conftest import LEASE, NOW, World, add_app, open_sqlite
+from .conftest import World, add_app, open_sqlite
 
 
 @pytest.fixture
@@ -73,36 +72,6 @@ def test_connections_use_wal_and_full_sync(sqlite_world: World) -> None:
         assert tx.one("PRAGMA synchronous") == (2,)  # FULL
         assert tx.one("PRAGMA foreign_keys") == (1,)
         assert tx.one("PRAGMA busy_timeout") == (30000,)
-        assert tx.one("PRAGMA wal_autocheckpoint") == (65536,)
-
-
-def test_the_worker_side_checkpoints_the_wal_not_the_request_path(
-    sqlite_world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Enqueues never checkpoint; applying a job and a GC batch that deleted rows do."""
-    store = sqlite_world.store
-    assert isinstance(store, SqlStore)
-    calls: list[str] = []
-    monkeypatch.setattr(store.database, "checkpoint", lambda: calls.append("checkpoint"))
-    sqlite_world.audience()
-    sqlite_world.enqueue(mutations.add_remove(["a", "b"], None))
-    assert calls == []
-    job = store.claim_job("worker", NOW, LEASE)
-    assert job is not None
-    store.apply_job(job, "worker", NOW)
-    assert calls == ["checkpoint"]
-    sqlite_world.run(mutations.clear())
-    calls.clear()
-    assert store.collect_garbage(10) == 2
-    assert calls == ["checkpoint"]
-    assert store.collect_garbage(10) == 0
-    assert calls == ["checkpoint"]
-
-
-def test_a_failing_checkpoint_is_not_an_error(tmp_path: Path) -> None:
-    """The checkpoint follows committed work: a database it cannot reach raises nothing."""
-    database = SqliteDatabase(tmp_path / "missing-dir" / "ca.db")
-    database.checkpoint()
 
 
 def test_a_read_only_database_is_unavailable(tmp_path: Path) -> None:

@@ -62,7 +62,4 @@ class Database(Protocol):
 
     def ping(self) -> None: ...
 
-    def checkpoint(self) -> None:
-        """Housekeeping after bulk writes, off the request path (SQLite: a WAL checkpoint)."""
-
     def close(self) -> None: ...

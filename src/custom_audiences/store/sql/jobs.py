@@ -84,7 +84,6 @@ class JobQueries:
                 ),
             )
             self._finish(tx, job.id, "done", now)
-        self._db.checkpoint()  # the job wrote much: fold the WAL in now, not at a 202
         return result
 
     def fail_job(self, job: Job, worker_id: str, now: datetime) -> None:
@@ -122,8 +121,6 @@ class JobQueries:
                     "DELETE FROM stale_generations WHERE audience_pk = ? AND generation = ?",
                     stale,
                 )
-        if deleted:
-            self._db.checkpoint()
         return deleted
 
     def _check_lease(self, tx: Tx, job_id: int, worker_id: str) -> None:

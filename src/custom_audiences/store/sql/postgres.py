@@ -190,9 +190,6 @@ class PostgresDatabase:
         with self.read() as tx:
             tx.one("SELECT 1")
 
-    def checkpoint(self) -> None:
-        """Nothing to do: PostgreSQL checkpoints by itself."""
-
     def close(self) -> None:
         with self._lock:
             self._closed = True
