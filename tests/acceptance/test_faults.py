@@ -65,8 +65,8 @@ def job_state(database: Path) -> str | None:
 
 @pytest.fixture
 def disk_launcher(tmp_path: Path) -> Iterator[Launcher]:
-    """Processes on a database in a 32 MiB tmpfs, killed before it is unmounted."""
-    with small_tmpfs(tmp_path / "disk", "32m") as disk:
+    """Processes on a database in a 64 MiB tmpfs, killed before it is unmounted."""
+    with small_tmpfs(tmp_path / "disk", "64m") as disk:
         launcher = Launcher(tmp_path, f"sqlite:///{disk / 'audiences.db'}", dict(FAST))
         try:
             yield launcher
