@@ -3,16 +3,12 @@ under each replace interval, and the workers the state machine drives by hand.""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
-import psycopg
 import pytest
 from litestar.testing import TestClient
-from psycopg import sql
 
 from custom_audiences.api.app import create_app
 from custom_audiences.config import Settings
@@ -25,29 +21,12 @@ from .harness import REPLACE_INTERVALS, Harness, failing_worker
 ENGINES = ["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
-def _in_schema(url: str, schema: str) -> str:
-    """The URL with every connection's search_path set to ``schema``."""
-    parts = urlsplit(url)
-    query = [*parse_qsl(parts.query), ("options", f"-c search_path={schema}")]
-    return parts._replace(query=urlencode(query, quote_via=quote)).geturl()
-
-
-@pytest.fixture
-def postgres_model_url(postgres_url: str) -> Iterator[str]:
-    schema = f"model_test_{secrets.token_hex(6)}"
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-    yield _in_schema(postgres_url, schema)
-    with psycopg.connect(postgres_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
-
-
 def _open(engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     if engine == "memory":
         return open_store("memory://")
     if engine == "sqlite":
         return open_store(f"sqlite:///{tmp_path / 'model.db'}")
-    return open_store(request.getfixturevalue("postgres_model_url"))
+    return open_store(request.getfixturevalue("postgres_schema_url"))
 
 
 @pytest.fixture(params=ENGINES)
