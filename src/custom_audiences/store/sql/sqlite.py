@@ -14,7 +14,10 @@ from custom_audiences.store.migrations import upgrade_to_head
 from custom_audiences.store.sql.database import IdsColumn, Params, Row
 
 BUSY_TIMEOUT_SECONDS = 30.0  # how long a transaction waits for another one's write lock
-MAX_IDLE_CONNECTIONS = 16
+#: Connections open at once. More would not read faster on a few cores; beyond the pool
+#: they were opened and closed per transaction (schema parse, cold page cache), under load
+#: most of the time, and their caches (up to 64 MiB each) are what bounds memory.
+MAX_CONNECTIONS = 16
 PRAGMAS = (
     "PRAGMA journal_mode = WAL",
     # FULL: a 202 promises the mutation survives a power cut, not only a process crash.
@@ -71,6 +74,11 @@ class SqliteDatabase:
         self._busy_timeout = busy_timeout
         self._idle: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._permits = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        # SQLite has one writer at a time. Writers of this process queue here, woken in turn,
+        # rather than each holding a connection and polling the database lock (its busy
+        # handler sleeps up to 100 ms between tries), which also starved readers.
+        self._writer = threading.Lock()
         self._closed = False
 
     @contextmanager
@@ -86,6 +94,16 @@ class SqliteDatabase:
 
     @contextmanager
     def write(self, *, on_duplicate: ApiError | None = None) -> Iterator[SqliteTx]:
+        if not self._writer.acquire(timeout=self._busy_timeout):
+            raise StoreUnavailable(f"SQLite database {self._path}: the writer is busy")
+        try:
+            with self._write(on_duplicate) as tx:
+                yield tx
+        finally:
+            self._writer.release()
+
+    @contextmanager
+    def _write(self, on_duplicate: ApiError | None) -> Iterator[SqliteTx]:
         with self._translated(on_duplicate), self._borrowed() as connection:
             # IMMEDIATE takes the write lock now, so what the transaction checks cannot
             # change before it writes (and it waits busy_timeout, never fails at upgrade).
@@ -117,21 +135,27 @@ class SqliteDatabase:
 
     @contextmanager
     def _borrowed(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            if self._closed:
-                raise StoreUnavailable("the store is closed")
-            connection = self._idle.pop() if self._idle else None
-        if connection is None:
-            connection = self._connect()
+        # Threads beyond MAX_CONNECTIONS wait here, as they would for the database anyway.
+        if not self._permits.acquire(timeout=self._busy_timeout):
+            raise StoreUnavailable(f"SQLite database {self._path}: no connection free")
         try:
-            yield connection
-        finally:
             with self._lock:
-                keep = not self._closed and len(self._idle) < MAX_IDLE_CONNECTIONS
-                if keep and not connection.in_transaction:
-                    self._idle.append(connection)
-                else:
-                    connection.close()
+                if self._closed:
+                    raise StoreUnavailable("the store is closed")
+                connection = self._idle.pop() if self._idle else None
+            if connection is None:
+                connection = self._connect()
+            try:
+                yield connection
+            finally:
+                with self._lock:
+                    keep = not self._closed and not connection.in_transaction
+                    if keep:
+                        self._idle.append(connection)
+                if not keep:
+                    connection.close()  # outside the lock: other threads need it meanwhile
+        finally:
+            self._permits.release()
 
     def _connect(self) -> sqlite3.Connection:
         # isolation_level=None: no implicit BEGINs; every transaction is spelled out.
