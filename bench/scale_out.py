@@ -67,23 +67,35 @@ def stop_workers(workers: list[subprocess.Popen[bytes]]) -> None:
         worker.wait(timeout=120)
 
 
-def run(server: BenchServer, workers: int, tag: str, jobs: int, per_job: int, first: int) -> float:
-    """Seconds from the first request to the last audience ready."""
+def cpu_times() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores since boot, from /proc/stat."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle and iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def run(
+    server: BenchServer, workers: int, tag: str, jobs: int, per_job: int, first: int
+) -> tuple[float, float]:
+    """Seconds from the first request to the last audience ready, and the share of the
+    machine's CPU time that was busy meanwhile (everything running on it counts)."""
     vendors = [f"{tag}-{n}" for n in range(jobs)]
     for vendor_id in vendors:
         server.create(vendor_id)
     bodies = [payloads.add_body(payloads.ids(first + n * per_job, per_job)) for n in range(jobs)]
     started_workers = start_workers(server, workers, tag)
     try:
+        busy_before, total_before = cpu_times()
         started = time.perf_counter()
         for vendor_id, body in zip(vendors, bodies, strict=True):
             server.send("POST", vendor_id, "/users", body)
         finished = max(server.wait_ready(vendor_id) for vendor_id in vendors)
+        busy_after, total_after = cpu_times()
     finally:
         stop_workers(started_workers)
     for vendor_id in vendors:
         assert server.user_count(vendor_id) == per_job, vendor_id
-    return finished - started
+    return finished - started, (busy_after - busy_before) / max(1, total_after - total_before)
 
 
 def main() -> None:
@@ -91,6 +103,7 @@ def main() -> None:
     jobs, per_job = options.jobs, options.ids
     started = time.perf_counter()
     seconds: dict[int, list[float]] = {1: [], 2: []}
+    busy_shares: dict[int, list[float]] = {1: [], 2: []}
     with tempfile.TemporaryDirectory(prefix="custom-audiences-scale-out-") as tmp:
         workdir = Path(tmp)
         with (
@@ -101,17 +114,21 @@ def main() -> None:
             for round_ in range(options.rounds):
                 order = (1, 2) if round_ % 2 == 0 else (2, 1)
                 for workers in order:
-                    elapsed = run(server, workers, f"r{round_}w{workers}", jobs, per_job, first)
+                    elapsed, busy = run(
+                        server, workers, f"r{round_}w{workers}", jobs, per_job, first
+                    )
                     first += jobs * per_job
                     seconds[workers].append(elapsed)
+                    busy_shares[workers].append(busy)
                     rate = jobs * per_job / elapsed
                     print(
                         f"[{time.strftime('%H:%M:%S')}] {workers} worker(s): {elapsed:.2f} s,"
-                        f" {rate:,.0f} ids/s, load average {os.getloadavg()[0]:.1f}",
+                        f" {rate:,.0f} ids/s, CPU {busy:.0%} busy,"
+                        f" load average {os.getloadavg()[0]:.1f}",
                         flush=True,
                     )
             versions = engine.server_versions(database_url)
-    figures = figures_of(seconds, jobs, per_job)
+    figures = figures_of(seconds, busy_shares, jobs, per_job)
     info = report.machine() | {
         "engine": "postgresql-scale-out",
         "database": "PostgreSQL, scale-out",
@@ -123,11 +140,17 @@ def main() -> None:
     print(f"saved {report.save(figures, info)}")
 
 
-def figures_of(seconds: dict[int, list[float]], jobs: int, per_job: int) -> list[Figure]:
+def figures_of(
+    seconds: dict[int, list[float]], busy: dict[int, list[float]], jobs: int, per_job: int
+) -> list[Figure]:
     work = f"{jobs} jobs x {per_job // 1000}k ids on {jobs} audiences"
     one = median(seconds[1])
+
+    def cpu(workers: int) -> str:
+        return f"CPU {median(busy[workers]):.0%} busy (all processes on the machine)"
+
     return [
-        judged(f"{work}, 1 worker", seconds[1], "s", "", None),
+        judged(f"{work}, 1 worker", seconds[1], "s", "", None, note=cpu(1)),
         judged(
             f"{work}, 2 workers",
             seconds[2],
@@ -137,7 +160,7 @@ def figures_of(seconds: dict[int, list[float]], jobs: int, per_job: int) -> list
             baseline=one,
             baseline_name="1 worker",
             ratio_of=lambda value, baseline: baseline / value,
-            note="2 cores shared by the workers, PostgreSQL, serve and this client",
+            note=cpu(2),
         ),
     ]
 
