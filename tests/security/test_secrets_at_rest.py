@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import psycopg
 import pytest
 from litestar.testing import TestClient
-from psycopg import sql
 
 from custom_audiences.api.app import create_app
 from custom_audiences.config import Settings
@@ -78,29 +75,20 @@ def test_the_sqlite_files_hold_no_token(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_the_postgres_rows_hold_no_token(postgres_url: str) -> None:
+def test_the_postgres_rows_hold_no_token(postgres_schema_url: str) -> None:
     """Every row of every table, read back as text: no token, only its SHA-256."""
-    schema = f"secrets_test_{secrets.token_hex(6)}"
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
-    try:
-        parts = urlsplit(postgres_url)
-        query = [*parse_qsl(parts.query), ("options", f"-c search_path={schema}")]
-        store = open_store(parts._replace(query=urlencode(query, quote_via=quote)).geturl())
-        store.upgrade()
-        tenants = [make_tenant(store) for _ in range(3)]
-        exercise(store, tenants)
-        store.close()
-        with psycopg.connect(postgres_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
-            rows = _all_rows(
-                lambda query: conn.execute(query),  # type: ignore[arg-type,return-value]
-                f"SELECT table_name FROM information_schema.tables WHERE table_schema = '{schema}'",
-            )
-        _assert_no_token_in(rows, tenants)
-    finally:
-        with psycopg.connect(postgres_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+    store = open_store(postgres_schema_url)
+    store.upgrade()
+    tenants = [make_tenant(store) for _ in range(3)]
+    exercise(store, tenants)
+    store.close()
+    with psycopg.connect(postgres_schema_url, autocommit=True) as conn:
+        rows = _all_rows(
+            conn.execute,
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = current_schema()",
+        )
+    _assert_no_token_in(rows, tenants)
 
 
 def _all_rows(execute: Any, tables_query: str) -> list[str]:
