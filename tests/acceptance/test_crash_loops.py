@@ -77,24 +77,27 @@ class CrashLoop:
             assert response.status_code == 201, response.text
 
     # -- checking ---------------------------------------------------------------------
-    def check_all(self, client: httpx.Client) -> None:
-        """Every audience holds one of the states its model allows, and the jobs agree."""
+    def check_all(self, client: httpx.Client, *, full: bool = False) -> None:
+        """Every audience holds one of the states its model allows, and the jobs agree.
+
+        Audiences nothing was sent to since the last check are only counted, unless ``full``.
+        """
         for vendor_id in VENDORS:
             settled(client, self.path(vendor_id))
         jobs: dict[str, Counter[str]] = {vendor_id: Counter() for vendor_id in VENDORS}
         for vendor_id, state, count in self.query(JOB_STATES):
             jobs[vendor_id][state] += count
         for vendor_id in VENDORS:
-            self._check(client, vendor_id, jobs[vendor_id])
+            self._check(client, vendor_id, jobs[vendor_id], full)
 
-    def _check(self, client: httpx.Client, vendor_id: str, jobs: Counter[str]) -> None:
+    def _check(self, client: httpx.Client, vendor_id: str, jobs: Counter[str], full: bool) -> None:
         model = self.models[vendor_id]
         audience = settled(client, self.path(vendor_id))
         assert audience["status"] == "ready", (SEED, audience)
         assert set(jobs) <= {"done"}, (SEED, vendor_id, jobs)  # none failed, none pending
         untouched = not model.accepted and model.unsure is None
-        if untouched and jobs["done"] == model.applied_jobs:
-            members = model.members  # nothing was sent: the count is enough
+        if untouched and not full and jobs["done"] == model.applied_jobs:
+            members = model.members
             assert audience["user_count"] == len(members), (SEED, vendor_id)
         else:
             members = frozenset(all_users(client, self.path(vendor_id) + "/users"))
@@ -113,10 +116,13 @@ class CrashLoop:
         model.settle(matching[0])
 
     # -- sending ----------------------------------------------------------------------
-    def next_change(self, *, vendor_id: str | None = None, **size: bool) -> Change:
+    def next_change(
+        self, *, vendor_id: str | None = None, at_least: int = 0, **size: bool
+    ) -> Change:
         vendor_id = vendor_id or self.rng.choice(VENDORS)
         members = self.models[vendor_id].candidates()[0][0]
-        return self.workload.change(vendor_id, members, self.workload.size(**size))
+        count = max(at_least, self.workload.size(**size))
+        return self.workload.change(vendor_id, members, count)
 
     def record(self, change: Change, status: int | None) -> None:
         """Book an answer: 202 must be applied, a refusal never, no answer either way."""
@@ -172,7 +178,8 @@ class CrashLoop:
     ) -> None:
         """Send one mutation on a raw socket and call ``kill`` at the chosen moment."""
         while True:
-            change = self.next_change(at_least_medium=moment == "mid_apply")
+            # Big enough for the apply to last a while (tens of milliseconds at least).
+            change = self.next_change(at_least=30_000 if moment == "mid_apply" else 0)
             if moment != "mid_apply" or change.kind in ("add_remove", "replace"):
                 break
         data = request_bytes(base_url, self.demo.token, self.demo.app_id, change)
@@ -249,7 +256,7 @@ def test_sqlite_survives_sigkill_at_any_moment(launcher: Launcher) -> None:
         if round_no:
             server = launcher.serve()
         with server.client(loop.demo.token) as client:
-            loop.check_all(client)
+            loop.check_all(client, full=round_no == ROUNDS)
             if round_no == ROUNDS:
                 break
             loop.background(client, round_no)
@@ -260,8 +267,10 @@ def test_sqlite_survives_sigkill_at_any_moment(launcher: Launcher) -> None:
         )
         assert loop.query("PRAGMA integrity_check") == [("ok",)], SEED
     report(loop)
-    assert loop.moments["job running at kill"] > 0, "no kill landed while a job was applied"
-    assert {409, 422, 429, "none", "cut"} <= set(loop.statuses), loop.statuses
+    if loop.moments["mid_apply"] >= 3:  # each of them all but sure to land mid-apply
+        assert loop.moments["job running at kill"] > 0, "no kill landed while a job was applied"
+    if ROUNDS >= 8:  # every kind of answer had its turns
+        assert {409, 422, 429, "none", "cut"} <= set(loop.statuses), loop.statuses
 
 
 @pytest.fixture
@@ -294,7 +303,7 @@ def test_postgres_serve_and_worker_survive_sigkill(postgres_launcher: Launcher) 
         server = server if server is not None and server.alive() else launcher.serve()
         worker = worker if worker is not None and worker.alive() else launcher.worker()
         with server.client(loop.demo.token) as client:
-            loop.check_all(client)
+            loop.check_all(client, full=round_no == ROUNDS)
             if round_no == ROUNDS:
                 break
             loop.background(client, round_no)
@@ -310,5 +319,7 @@ def test_postgres_serve_and_worker_survive_sigkill(postgres_launcher: Launcher) 
 
         loop.victim(server.base_url, moment, kill, lambda: wait_for_job(loop.query, loop.moments))
     report(loop)
-    assert loop.moments["job running at kill"] > 0, "no kill landed while a job was applied"
-    assert {409, 422, 429, "none", "cut"} <= set(loop.statuses), loop.statuses
+    if loop.moments["mid_apply"] >= 3:  # each of them all but sure to land mid-apply
+        assert loop.moments["job running at kill"] > 0, "no kill landed while a job was applied"
+    if ROUNDS >= 8:  # every kind of answer had its turns
+        assert {409, 422, 429, "none", "cut"} <= set(loop.statuses), loop.statuses
