@@ -144,9 +144,9 @@ def test_schema_revision_is_none_before_and_head_after_upgrade(tmp_path: Path) -
 
     store = open_store(f"sqlite:///{tmp_path / 'fresh.db'}")
     assert isinstance(store, SqlStore)
-    assert store.database.schema_revision() is None
+    assert store.schema_revision() is None
     store.upgrade()
-    assert store.database.schema_revision() == HEAD_REVISION
+    assert store.schema_revision() == HEAD_REVISION
     store.close()
 
 
@@ -160,9 +160,9 @@ def test_postgres_schema_revision_is_none_before_and_head_after_upgrade(
 
     store = open_store(postgres_store_url)
     assert isinstance(store, SqlStore)
-    assert store.database.schema_revision() is None
+    assert store.schema_revision() is None
     store.upgrade()
-    assert store.database.schema_revision() == HEAD_REVISION
+    assert store.schema_revision() == HEAD_REVISION
     store.close()
 
 

@@ -43,6 +43,8 @@ class Database(Protocol):
     row_lock: str
     #: Same, but rows locked by another transaction are skipped instead of waited for.
     skip_locked: str
+    #: A query returning a row when the Alembic version table exists.
+    version_table_query: str
 
     def read(self, *, snapshot: bool = False) -> AbstractContextManager[Tx]:
         """A read-only transaction; ``snapshot`` when several statements must agree."""
@@ -56,9 +58,6 @@ class Database(Protocol):
 
     def upgrade(self) -> None:
         """Run the Alembic migrations up to the latest revision."""
-
-    def schema_revision(self) -> str | None:
-        """The Alembic revision the database is at; None before the first migration."""
 
     def ping(self) -> None: ...
 

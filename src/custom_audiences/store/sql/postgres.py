@@ -118,6 +118,7 @@ class PostgresDatabase:
 
     row_lock = " FOR UPDATE"
     skip_locked = " FOR UPDATE SKIP LOCKED"
+    version_table_query = "SELECT 1 WHERE to_regclass('alembic_version') IS NOT NULL"
 
     def __init__(self, url: str, *, pool_timeout: float = POOL_TIMEOUT_SECONDS) -> None:
         self._url = url
@@ -177,14 +178,6 @@ class PostgresDatabase:
 
     def upgrade(self) -> None:
         upgrade_to_head("postgresql+psycopg://" + self._url.split("://", 1)[1])
-
-    def schema_revision(self) -> str | None:
-        with self.read(snapshot=True) as tx:
-            found = tx.one("SELECT to_regclass('alembic_version') IS NOT NULL")
-            if found is None or not found[0]:
-                return None
-            row = tx.one("SELECT version_num FROM alembic_version")
-        return None if row is None else str(row[0])
 
     def ping(self) -> None:
         with self.read() as tx:

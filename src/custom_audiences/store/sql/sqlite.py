@@ -68,6 +68,7 @@ class SqliteDatabase:
 
     row_lock = ""  # BEGIN IMMEDIATE already holds the single writer lock
     skip_locked = ""
+    version_table_query = "SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'"
 
     def __init__(self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
         self._path = path
@@ -114,13 +115,6 @@ class SqliteDatabase:
 
     def upgrade(self) -> None:
         upgrade_to_head(f"sqlite+pysqlite:///{self._path}")
-
-    def schema_revision(self) -> str | None:
-        with self.read(snapshot=True) as tx:
-            if tx.one("SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'") is None:
-                return None
-            row = tx.one("SELECT version_num FROM alembic_version")
-        return None if row is None else str(row[0])
 
     def ping(self) -> None:
         with self.read() as tx:

@@ -22,8 +22,16 @@ class SqlStore(AccountQueries, AudienceQueries, JobQueries):
     def upgrade(self) -> None:
         # Every CLI command upgrades first: a current schema must cost one query, not the
         # second it takes to load Alembic.
-        if self._db.schema_revision() != HEAD_REVISION:
+        if self.schema_revision() != HEAD_REVISION:
             self._db.upgrade()
+
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the database is at; None before the first migration."""
+        with self._db.read(snapshot=True) as tx:
+            if tx.one(self._db.version_table_query) is None:
+                return None
+            row = tx.one("SELECT version_num FROM alembic_version")
+        return None if row is None else str(row[0])
 
     def ping(self) -> None:
         self._db.ping()
